@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Build the project's environment from nothing: .venv with pinned dependencies, siyu-sim
+# installed in editable mode. Supported Python: 3.12 (3.13 also works); mesa >= 3.4 needs
+# >= 3.12. Set SIYU_PYTHON=/path/to/python to choose the interpreter.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ok_python() {  # a Python 3.12 or 3.13 that runs and has venv
+  [ -n "$1" ] && "$1" -c 'import sys, venv; sys.exit(0 if (3, 12) <= sys.version_info[:2] < (3, 14) else 1)' \
+    >/dev/null 2>&1
+}
+
+find_python() {
+  local c
+  for c in "${SIYU_PYTHON:-}" python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python \
+           /root/.pyenv/versions/3.12*/bin/python python3.13 "$HOME"/.pyenv/versions/3.13*/bin/python \
+           python3 python; do
+    if ok_python "$c"; then command -v "$c" 2>/dev/null || echo "$c"; return 0; fi
+  done
+  return 1
+}
+
+if ! PY=$(find_python); then
+  echo "setup: error: no Python 3.12 or 3.13 found (mesa >= 3.4 needs Python >= 3.12)." >&2
+  echo "setup: install one (e.g. 'pyenv install 3.12.1') or set SIYU_PYTHON=/path/to/python3.12" >&2
+  exit 3
+fi
+echo "setup: using $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+
+if [ ! -x .venv/bin/python ] || ! ok_python .venv/bin/python; then
+  rm -rf .venv
+  "$PY" -m venv .venv
+fi
+# the lock pins every package version, so a fresh machine gets the same environment
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+  -c requirements/lock.txt -e '.[test]'
+.venv/bin/python -c 'import mesa, hydra, sim; print(f"setup: ok: siyu-sim {sim.__version__}, mesa {mesa.__version__}, hydra {hydra.__version__}")'

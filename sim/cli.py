@@ -1,0 +1,141 @@
+"""``python -m sim``: the Hydra app. Overrides are checked before Hydra creates anything.
+
+A bad override (unknown key or group option, a value out of range, a wrong type) exits
+with status 2 and one line on stderr naming the key, the value and what is allowed; no
+run directory is created for it. Errors found while building (a malformed edge-list
+file) exit the same way, leaving earlier runs untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from sim.config import Config, ConfigError, register_configs, to_config
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+GROUPS = ("market", "strategy", "graph")
+EXIT_CONFIG = 2
+
+
+def group_options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def check_key(key: str) -> None:
+    """Raise ConfigError if a dotted key is not a field of the schema."""
+    cls: type = Config
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        if part not in fields:
+            where = ".".join(parts[:i]) or "the top level"
+            raise ConfigError(f"{key}: unknown key; allowed at {where}: {', '.join(fields)}")
+        f = fields[part]
+        if f.default_factory is not dataclasses.MISSING and i < len(parts) - 1:
+            cls = f.default_factory
+        elif i < len(parts) - 1:
+            raise ConfigError(f"{key}: unknown key; {'.'.join(parts[:i + 1])} has no sub-keys")
+
+
+def preflight(overrides: list[str]) -> Config:
+    """Compose and validate the config the way the run will; raise ConfigError on any fault."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    try:
+        parsed = parser.parse_overrides(overrides)
+    except Exception as exc:
+        raise ConfigError(f"cannot parse overrides {' '.join(overrides)!r}: "
+                          f"{str(exc).splitlines()[0]}") from None
+    for ov in parsed:
+        key = ov.key_or_group
+        if ov.package or key.startswith("hydra") or key in ("experiment",):
+            continue
+        if key in GROUPS and not ov.is_delete():
+            value = ov.value()
+            options = group_options(key)
+            if isinstance(value, str) and value not in options:
+                raise ConfigError(f"{key}={value} is not a known {key} preset; allowed: "
+                                  f"{', '.join(options)}")
+            continue
+        check_key(key.lstrip("+~"))
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            node = compose(config_name="config", overrides=overrides)
+    except ConfigError:
+        raise
+    except Exception as exc:  # hydra/omegaconf composition errors: one line from the root cause
+        raise ConfigError(_root_message(exc)) from None
+    finally:
+        GlobalHydra.instance().clear()
+    cfg = to_config(node)
+    if cfg.graph.kind == "edge_list":  # a malformed file fails here, before any run dir exists
+        from sim.graph import GraphFileError, load_edge_list
+
+        try:
+            load_edge_list(cfg.graph.path, cfg.population.n_users)
+        except GraphFileError as err:
+            raise ConfigError(str(err)) from None
+    return cfg
+
+
+def _root_message(exc: BaseException) -> str:
+    """'key=value: reason' from the innermost omegaconf error, else the first line."""
+    first = str(exc).splitlines()[0]
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    key = getattr(exc, "full_key", None)
+    if key:
+        value = getattr(exc, "value", None)
+        reason = str(exc).splitlines()[0]
+        return f"{key}={value}: {reason}" if value is not None else f"{key}: {reason}"
+    return first
+
+
+def load_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """The validated config ``python -m sim OVERRIDES...`` would run, e.g.
+    ``load_config(["strategy=promotion_heavy", "population.n_users=5000"])``."""
+    register_configs()
+    return preflight(list(overrides))
+
+
+def _fail(err: Exception) -> None:
+    print(f"siyu-sim: error: {err}", file=sys.stderr)
+    sys.exit(EXIT_CONFIG)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def _app(node: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+
+    from sim.graph import GraphFileError
+    from sim.run import run
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Hydra logs at INFO; Mesa logs every step
+
+    try:
+        cfg = to_config(node)
+        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except (ConfigError, GraphFileError) as err:
+        _fail(err)
+
+
+def main() -> None:
+    register_configs()
+    args = sys.argv[1:]
+    special = any(a.startswith("-") for a in args)  # --help, --cfg, -m ...: Hydra handles them
+    if not special:
+        try:
+            preflight(args)
+        except ConfigError as err:
+            _fail(err)
+    _app()

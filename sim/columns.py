@@ -1,0 +1,68 @@
+"""Struct-of-arrays storage for numerous actors (users): one typed numpy column per state.
+
+Mechanisms declare the columns they own (name, dtype, fill value) and the table creates
+them; ids are integer rows. Columns are read and written as whole arrays by vectorised
+kernels; there is no per-row Python object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# lifecycle states of a user in the private domain
+PROSPECT, MEMBER, CHURNED = 0, 1, 2
+STATE_NAMES = {PROSPECT: "prospect", MEMBER: "member", CHURNED: "churned"}
+
+# segments after Honor's four need tiers (DOMAIN.md, Actors)
+ORDINARY, FAN, KOC, ENTHUSIAST = 0, 1, 2, 3
+SEGMENT_NAMES = ("ordinary", "fan", "koc", "enthusiast")
+
+# how users came to the private domain
+SOURCE_NONE, SOURCE_INITIAL, SOURCE_STORE, SOURCE_REFERRAL = 0, 1, 2, 3
+SOURCE_NAMES = ("none", "initial", "store", "referral")
+
+
+class Columns:
+    """A table of ``n`` rows; ``table.name`` is the column array."""
+
+    def __init__(self, n: int):
+        object.__setattr__(self, "n", int(n))
+        object.__setattr__(self, "_cols", {})
+        object.__setattr__(self, "_owner", {})
+
+    def add(self, name: str, dtype: Any, fill: Any = 0, owner: str = "") -> np.ndarray:
+        if name in self._cols:
+            raise KeyError(f"column {name!r} already declared by {self._owner[name] or 'core'}")
+        arr = np.full(self.n, fill, dtype=dtype)
+        self._cols[name] = arr
+        self._owner[name] = owner
+        return arr
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self._cols[name]
+        except KeyError:
+            raise AttributeError(f"no column {name!r}; declared: {sorted(self._cols)}") from None
+
+    def __setattr__(self, name: str, value: np.ndarray) -> None:
+        col = self._cols.get(name)
+        if col is None:
+            raise AttributeError(f"no column {name!r}: declare it with add() first")
+        if value.shape != col.shape:
+            raise ValueError(f"column {name!r} has shape {col.shape}, got {value.shape}")
+        self._cols[name] = value.astype(col.dtype, copy=False)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._cols
+
+    def names(self) -> list[str]:
+        return list(self._cols)
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self._cols.values())
+
+    def row(self, i: int) -> dict[str, Any]:
+        """One user's state as a dict (for inspection, not for kernels)."""
+        return {k: v[i].item() for k, v in self._cols.items()}

@@ -1,0 +1,138 @@
+"""Daily reporters (the series) and the run's headline KPIs (the summary).
+
+Reporters follow Starsim's naming: ``n_`` stocks, ``new_`` flows, ``cum_`` totals. They are
+computed from whole columns (vectorised) and handed to Mesa's DataCollector as model
+reporters. KPI definitions are in docs/metrics.md; each function here says its own.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.columns import CHURNED, MEMBER, PROSPECT, Columns
+from sim.flows import Today
+
+SERIES = (
+    "day", "n_prospects", "n_members", "n_churned", "n_customers",
+    "new_members_store", "new_members_referral", "new_customers_store", "new_customers_referral",
+    "new_purchases", "new_repeat_purchases", "new_promo_purchases", "new_lost_sales",
+    "new_public_purchases", "new_revenue", "new_discount", "new_cost", "new_churned",
+    "new_incidents", "new_resolved", "new_referrals", "new_referrals_converted",
+    "promo", "content", "mean_satisfaction", "mean_fatigue", "nps",
+    "cum_purchases", "cum_revenue", "cum_cost",
+)
+
+
+def nps(satisfaction: np.ndarray) -> float:
+    """Net Promoter Score of 0-1 satisfactions mapped to 0-10 scores (round(10 s)).
+
+    Promoters score 9-10, detractors 0-6 (Reichheld 2003); NPS = % promoters - % detractors.
+    """
+    if len(satisfaction) == 0:
+        return float("nan")
+    score = np.floor(10 * satisfaction + 0.5)
+    return float(100.0 * ((score >= 9).mean() - (score <= 6).mean()))
+
+
+class Reporter:
+    """Computes the day's row; keeps running totals for the ``cum_`` reporters."""
+
+    def __init__(self):
+        self.cum = {"purchases": 0, "revenue": 0.0, "cost": 0.0}
+        self.row: dict[str, float] = {}
+
+    def compute(self, day: int, u: Columns, t: Today) -> dict[str, float]:
+        counts = np.bincount(u.state, minlength=3)
+        member = u.state == MEMBER
+        n_members = int(counts[MEMBER])
+        customers = member & ((u.n_buy > 0) | u.owned_before)
+        sat = u.satisfaction[member]
+        self.cum["purchases"] += t.purchases
+        self.cum["revenue"] += t.revenue
+        self.cum["cost"] += t.cost
+        self.row = {
+            "day": day,
+            "n_prospects": int(counts[PROSPECT]),
+            "n_members": n_members,
+            "n_churned": int(counts[CHURNED]),
+            "n_customers": int(customers.sum()),
+            "new_members_store": t.new_members_store,
+            "new_members_referral": t.new_members_referral,
+            "new_customers_store": t.new_customers_store,
+            "new_customers_referral": t.new_customers_referral,
+            "new_purchases": t.purchases,
+            "new_repeat_purchases": t.repeat_purchases,
+            "new_promo_purchases": t.promo_purchases,
+            "new_lost_sales": t.lost_sales,
+            "new_public_purchases": t.public_purchases,
+            "new_revenue": t.revenue,
+            "new_discount": t.discount,
+            "new_cost": t.cost,
+            "new_churned": t.churned,
+            "new_incidents": t.incidents,
+            "new_resolved": t.resolved,
+            "new_referrals": t.referrals,
+            "new_referrals_converted": t.referrals_converted,
+            "promo": int(t.promo),
+            "content": int(t.content),
+            "mean_satisfaction": float(sat.mean()) if n_members else float("nan"),
+            "mean_fatigue": float(u.fatigue[member].mean()) if n_members and "fatigue" in u
+            else 0.0,
+            "nps": nps(sat),
+            "cum_purchases": self.cum["purchases"],
+            "cum_revenue": self.cum["revenue"],
+            "cum_cost": self.cum["cost"],
+        }
+        return self.row
+
+
+def top_share(values: np.ndarray, top: float = 0.2) -> float:
+    """Share of the total held by the top ``top`` fraction of the positive values."""
+    v = np.sort(values[values > 0])[::-1]
+    if len(v) == 0:
+        return float("nan")
+    k = max(1, int(math.ceil(top * len(v))))
+    return float(v[:k].sum() / v.sum())
+
+
+def summarize(u: Columns, series: dict[str, np.ndarray], margin: float, members_start: int) -> dict:
+    """The headline KPIs of a run (definitions: docs/metrics.md)."""
+    ever_member = u.join_day >= 0
+    member = u.state == MEMBER
+    customer = (u.n_buy > 0) | u.owned_before
+    customers_ever = ever_member & customer
+    # a repurchase: a private-domain customer bought the brand again during the run
+    repurchased = ever_member & (((u.n_buy >= 1) & u.owned_before) | (u.n_buy >= 2))
+    member_days = float(np.sum(series["n_members"]))
+    churn_events = float(np.sum(series["new_churned"]))
+    daily_churn = churn_events / member_days if member_days else float("nan")
+    new_store = float(np.sum(series["new_customers_store"]))
+    new_ref = float(np.sum(series["new_customers_referral"]))
+    revenue = float(np.sum(series["new_revenue"]))
+    cost = float(np.sum(series["new_cost"]))
+    n_ever = int(ever_member.sum())
+    return {
+        "members_start": int(members_start),
+        "members_end": int(member.sum()),
+        "members_ever": n_ever,
+        "customers_end": int((member & customer).sum()),
+        "monthly_churn_rate": 1.0 - (1.0 - daily_churn) ** 30 if member_days else float("nan"),
+        "churned_share": float((u.state == CHURNED).sum() / n_ever) if n_ever else float("nan"),
+        "repurchase_rate": float(repurchased.sum() / customers_ever.sum())
+        if customers_ever.any() else float("nan"),
+        "referral_share": new_ref / (new_ref + new_store) if new_ref + new_store else float("nan"),
+        "new_customers_store": int(new_store),
+        "new_customers_referral": int(new_ref),
+        "purchases": int(np.sum(series["new_purchases"])),
+        "revenue": revenue,
+        "discount": float(np.sum(series["new_discount"])),
+        "cost": cost,
+        "gross_profit": margin * revenue - cost,
+        "roi": (margin * revenue - cost) / cost if cost > 0 else float("nan"),
+        "nps": float(series["nps"][-1]),
+        "mean_satisfaction": float(series["mean_satisfaction"][-1]),
+        "top20_revenue_share": top_share(u.revenue),
+        "k_factor": float(u.n_referred[ever_member].mean()) if n_ever else float("nan"),
+    }

@@ -1,0 +1,137 @@
+"""The siyu-sim Mesa model: a brand's private domain over a social graph.
+
+Users live in numpy columns (:mod:`sim.columns`); each mechanism is a module run as
+vectorised kernels in the order written in :mod:`sim.loop`; randomness comes from named
+common-random-number streams (:mod:`sim.rng`). The model is a ``mesa.Model``: ``step()``
+advances one day, ``datacollector`` holds the daily series, and
+``agents_by_type[StoreStaff]`` / ``[Brand]`` hold the actors that do not scale with the
+population (users and KOCs are handles made on demand by :meth:`SiyuModel.user`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.agents import KOC, Brand, StoreStaff, User
+from sim.columns import KOC as KOC_SEGMENT
+from sim.columns import MEMBER
+from sim.config import Config, to_config
+from sim.flows import Today
+from sim.graph import SocialGraph, build_graph
+from sim.loop import PHASES, PhaseTimer
+from sim.mechanisms.base import Mechanism
+from sim.metrics import SERIES, Reporter, summarize
+from sim.population import build_population
+from sim.rng import Streams
+
+
+class SiyuModel(mesa.Model):
+    """Build with a validated :class:`~sim.config.Config` (or a dict of its fields)."""
+
+    def __init__(self, config: Config | dict | None = None, *, graph: SocialGraph | None = None):
+        cfg = to_config(config if config is not None else Config())
+        super().__init__(rng=cfg.seed)
+        self.config = cfg
+        self.streams = Streams(cfg.seed)
+        self.users = build_population(cfg, self.streams)
+        self.graph = graph if graph is not None else build_graph(cfg, self.streams)
+        if self.graph.n != self.users.n:
+            raise ValueError(f"graph has {self.graph.n} nodes, population.n_users is {self.users.n}")
+        self.today = Today()
+        self.day = 0
+        self.timer = PhaseTimer()
+
+        enabled = cfg.mechanisms
+        self.mechanisms: dict[str, Mechanism] = {
+            name: cls(self) for name, cls in PHASES if getattr(enabled, name)
+        }
+        for mech in self.mechanisms.values():
+            mech.init_state()
+        self.members_start = int((self.users.state == MEMBER).sum())
+
+        self.brand = Brand(self)
+        a = cfg.strategy.acquisition
+        n_stores = int(self.users.store.max()) + 1
+        for store in range(n_stores):  # stores do not scale per user: one object each is fine
+            for _ in range(a.staff_per_store):
+                StoreStaff(self, store, a.friend_cap)
+
+        self.reporter = Reporter()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in SERIES})
+
+    # ------------------------------------------------------------------ lifecycle hooks
+
+    def mechanism(self, name: str) -> Mechanism | None:
+        return self.mechanisms.get(name)
+
+    def joined(self, ids: np.ndarray, day: int) -> None:
+        """Users who entered the private domain today: mechanisms arm their clocks."""
+        for mech in self.mechanisms.values():
+            hook = getattr(mech, "on_join", None)
+            if hook is not None:
+                hook(ids)
+
+    def churned(self, ids: np.ndarray, day: int) -> None:
+        for mech in self.mechanisms.values():
+            hook = getattr(mech, "on_churn", None)
+            if hook is not None:
+                hook(ids)
+
+    def bought_outside_clock(self, ids: np.ndarray, day: int) -> None:
+        """A purchase booked outside the need clock (referral) restarts the need."""
+        purchase = self.mechanisms.get("purchase")
+        if purchase is not None:
+            purchase.on_join_with_purchase(ids, day)
+
+    # ------------------------------------------------------------------ the day
+
+    def step(self) -> None:
+        self.day += 1
+        self.today.reset()
+        for name, mech in self.mechanisms.items():
+            self.timer.run(name, mech.step, self.day)
+        self.timer.run("metrics", self._collect)
+
+    def _collect(self) -> None:
+        self.reporter.compute(self.day, self.users, self.today)
+        self.brand.revenue = self.reporter.cum["revenue"]
+        self.brand.cost = self.reporter.cum["cost"]
+        self.datacollector.collect(self)
+
+    def run(self, days: int | None = None, progress=None) -> None:
+        """Run ``days`` (default: config.days) steps; ``progress(day, days)`` is called daily."""
+        days = self.config.days if days is None else days
+        for _ in range(days):
+            self.step()
+            if progress is not None:
+                progress(self.day, days)
+
+    # ------------------------------------------------------------------ results
+
+    def series(self) -> dict[str, np.ndarray]:
+        """The daily series as columns (one row per simulated day)."""
+        df = self.datacollector.get_model_vars_dataframe()
+        return {c: df[c].to_numpy() for c in df.columns}
+
+    def summary(self) -> dict[str, Any]:
+        return summarize(self.users, self.series(), self.config.market.gross_margin,
+                         self.members_start)
+
+    def user(self, row: int) -> User:
+        """A Mesa agent handle onto user ``row`` (a KOC handle for KOC-segment users)."""
+        if not 0 <= row < self.users.n:
+            raise IndexError(f"user {row} out of range 0..{self.users.n - 1}")
+        cls = KOC if int(self.users.segment[row]) == KOC_SEGMENT else User
+        return cls(self, row)
+
+
+def _reporter(name: str):
+    def report(model: SiyuModel) -> float:
+        return model.reporter.row[name]
+
+    report.__name__ = f"report_{name}"
+    return report

@@ -1,0 +1,100 @@
+"""Run one scenario and write its files: the plain function the CLI and the tests call."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from sim.config import Config, config_dict
+from sim.figures import draw_figures
+from sim.io import write_json, write_parquet
+from sim.model import SiyuModel
+from sim.version import code_version
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    summary: dict[str, Any]
+    files: list[Path]
+
+
+class Progress:
+    """Progress lines on stderr for runs that last more than a couple of seconds."""
+
+    def __init__(self, stream: TextIO = sys.stderr, after_seconds: float = 2.0):
+        self.stream, self.after = stream, after_seconds
+        self.t0 = time.perf_counter()
+        self.next_pct = 10
+
+    def __call__(self, day: int, days: int) -> None:
+        pct = 100 * day // days
+        if pct < self.next_pct:
+            return
+        self.next_pct = pct // 10 * 10 + 10
+        elapsed = time.perf_counter() - self.t0
+        if elapsed >= self.after and day < days:
+            eta = elapsed * (days - day) / day
+            print(f"  day {day}/{days} ({pct}%), {elapsed:.1f} s elapsed, ~{eta:.0f} s left",
+                  file=self.stream, flush=True)
+
+
+def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None = sys.stdout) -> RunResult:
+    """Build the model, run ``cfg.days`` days and write summary.json, series.parquet, figures/."""
+    out_dir = Path(out_dir)
+    t0 = time.perf_counter()
+    model = SiyuModel(cfg)
+    t_build = time.perf_counter() - t0
+    progress = Progress() if cfg.output.progress else None
+    t1 = time.perf_counter()
+    model.run(cfg.days, progress=progress)
+    t_run = time.perf_counter() - t1
+
+    series = model.series()
+    kpis = model.summary()
+    summary = {
+        "n_users": cfg.population.n_users,
+        "days": cfg.days,
+        "seed": cfg.seed,
+        "market": cfg.market.name,
+        "strategy": cfg.strategy.name,
+        **kpis,
+        "timing": {"build_s": t_build, "run_s": t_run,
+                   "phases_s": dict(model.timer.seconds)},
+        "code_version": code_version(),
+        "config": config_dict(cfg),
+    }
+    files = [write_parquet(out_dir / "series.parquet", series)]
+    if cfg.output.figures:
+        title = f"{cfg.market.name} / {cfg.strategy.name}, {cfg.population.n_users:,} users, seed {cfg.seed}"
+        files += draw_figures(series, out_dir / "figures", title)
+    # summary.json last: its presence marks a finished run
+    files.append(write_json(out_dir / "summary.json", summary))
+    if echo is not None:
+        print(human_summary(summary, out_dir), file=echo)
+    return RunResult(out_dir, summary, files)
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None or x != x else f"{100 * x:.1f}%"
+
+
+def human_summary(s: dict[str, Any], out_dir: Path) -> str:
+    t = s["timing"]
+    return "\n".join([
+        f"siyu-sim: market={s['market']} strategy={s['strategy']} n_users={s['n_users']:,} "
+        f"days={s['days']} seed={s['seed']}",
+        f"  members {s['members_start']:,} -> {s['members_end']:,} (ever {s['members_ever']:,}), "
+        f"customers {s['customers_end']:,}",
+        f"  churn {_pct(s['monthly_churn_rate'])}/month ({_pct(s['churned_share'])} of ever-members "
+        f"left), repurchase {_pct(s['repurchase_rate'])}, referral share {_pct(s['referral_share'])}",
+        f"  purchases {s['purchases']:,}, revenue {s['revenue']:,.0f} yuan, cost {s['cost']:,.0f} "
+        f"yuan, ROI {s['roi']:.2f}, NPS {s['nps']:.0f}, top-20% revenue share "
+        f"{_pct(s['top20_revenue_share'])}",
+        f"  built in {t['build_s']:.2f} s, ran in {t['run_s']:.2f} s "
+        f"({1000 * t['run_s'] / max(1, s['days']):.2f} ms/day)",
+        f"files: {out_dir}/summary.json, series.parquet, figures/",
+    ])
