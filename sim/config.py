@@ -49,12 +49,12 @@ class PopulationConfig:
 
 @dataclass
 class GraphConfig:
-    kind: str = param("scale_free", doc="scale_free | small_world | complete | edge_list")
+    kind: str = param("scale_free", source="choice", doc="scale_free | small_world | complete | edge_list")
     m: int = param(3, 1, 100, unit="edges per new node",
                    source="assumption; Barabasi & Albert 1999 attachment, mean degree 2m")
     k: int = param(10, 2, 1000, unit="neighbours (even)", source="Watts & Strogatz 1998; assumption")
     p_rewire: float = param(0.1, 0.0, 1.0, unit="probability", source="Watts & Strogatz 1998")
-    path: str | None = param(None, doc="edge-list file (one 'a b' pair of 0-based user ids per line)")
+    path: str | None = param(None, source="input file", doc="edge-list file (one 'a b' pair of 0-based user ids per line)")
 
 
 GRAPH_KINDS = ("scale_free", "small_world", "complete", "edge_list")
@@ -75,7 +75,7 @@ class SegmentsConfig:
 
 @dataclass
 class MarketConfig:
-    name: str = param("phone")
+    name: str = param("phone", source="preset name")
     price: float = param(2000.0, 1.0, 1e7, unit="yuan per purchase (ordinary user)",
                          source="assumption: mid-range Android phone")
     gross_margin: float = param(0.15, 0.0, 1.0, unit="share of net revenue",
@@ -202,7 +202,7 @@ class CostConfig:
 
 @dataclass
 class StrategyConfig:
-    name: str = param("service_led")
+    name: str = param("service_led", source="preset name")
     acquisition: AcquisitionConfig = sub(AcquisitionConfig)
     promotion: PromotionConfig = sub(PromotionConfig)
     service: ServiceConfig = sub(ServiceConfig)
@@ -287,6 +287,10 @@ def validate(cfg: Config) -> None:
     total = seg.ordinary + seg.fan + seg.koc + seg.enthusiast
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         raise ConfigError(f"market.segments: shares sum to {total:g}; allowed: they must sum to 1")
+    if cfg.market.initial_member_share > cfg.market.initial_customer_share:
+        raise ConfigError(f"market.initial_member_share={cfg.market.initial_member_share:g} exceeds "
+                          f"market.initial_customer_share={cfg.market.initial_customer_share:g}; "
+                          "allowed: members are drawn among owners, so member share <= customer share")
     if cfg.graph.kind not in GRAPH_KINDS:
         raise ConfigError(f"graph.kind={cfg.graph.kind!r} is not allowed; allowed: "
                           + ", ".join(GRAPH_KINDS))
@@ -341,3 +345,24 @@ def describe_parameters(cls: type = Config, prefix: str = "") -> list[dict[str, 
 
 def config_dict(cfg: Config) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
+
+
+def parameters_markdown() -> str:
+    """docs/parameters.md: every parameter with default, range, unit and source."""
+    lines = [
+        "# Parameters",
+        "",
+        "Generated from `sim/config.py` by `python scripts/gen_parameters.py`; do not edit by",
+        "hand. Defaults shown are the schema's; the presets in `conf/` override some of them.",
+        "",
+        "| key | default | range | unit | source |",
+        "|---|---|---|---|---|",
+    ]
+    for row in describe_parameters():
+        lo, hi = row["lo"], row["hi"]
+        rng = "" if lo is None and hi is None else f"{'' if lo is None else f'{lo:g}'} .. " \
+              f"{'' if hi is None else f'{hi:g}'}"
+        unit = (row["unit"] or row["doc"]).replace("|", "\\|")
+        src = row["source"].replace("|", "\\|")
+        lines.append(f"| `{row['key']}` | {row['default']!r} | {rng} | {unit} | {src} |")
+    return "\n".join(lines) + "\n"
