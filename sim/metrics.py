@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from sim.columns import CHURNED, MEMBER, PROSPECT, Columns
+from sim.columns import CHURNED, MEMBER, Columns
 from sim.flows import Today
 
 SERIES = (
@@ -39,25 +39,26 @@ def nps(satisfaction: np.ndarray) -> float:
 class Reporter:
     """Computes the day's row; keeps running totals for the ``cum_`` reporters."""
 
-    def __init__(self):
+    def __init__(self, n_churned: int = 0):
         self.cum = {"purchases": 0, "revenue": 0.0, "cost": 0.0}
+        self.n_churned = n_churned
         self.row: dict[str, float] = {}
 
-    def compute(self, day: int, u: Columns, t: Today) -> dict[str, float]:
-        counts = np.bincount(u.state, minlength=3)
-        member = u.state == MEMBER
-        n_members = int(counts[MEMBER])
-        customers = member & ((u.n_buy > 0) | u.owned_before)
-        sat = u.satisfaction[member]
+    def compute(self, day: int, u: Columns, t: Today, members: np.ndarray) -> dict[str, float]:
+        """The day's row; work is proportional to the number of members, not of users."""
+        n_members = len(members)
+        self.n_churned += t.churned
+        sat = u.satisfaction[members]
+        n_customers = int(np.count_nonzero((u.n_buy[members] > 0) | u.owned_before[members]))
         self.cum["purchases"] += t.purchases
         self.cum["revenue"] += t.revenue
         self.cum["cost"] += t.cost
         self.row = {
             "day": day,
-            "n_prospects": int(counts[PROSPECT]),
+            "n_prospects": u.n - n_members - self.n_churned,
             "n_members": n_members,
-            "n_churned": int(counts[CHURNED]),
-            "n_customers": int(customers.sum()),
+            "n_churned": self.n_churned,
+            "n_customers": n_customers,
             "new_members_store": t.new_members_store,
             "new_members_referral": t.new_members_referral,
             "new_customers_store": t.new_customers_store,
@@ -78,7 +79,7 @@ class Reporter:
             "promo": int(t.promo),
             "content": int(t.content),
             "mean_satisfaction": float(sat.mean()) if n_members else float("nan"),
-            "mean_fatigue": float(u.fatigue[member].mean()) if n_members and "fatigue" in u
+            "mean_fatigue": float(u.fatigue[members].mean()) if n_members and "fatigue" in u
             else 0.0,
             "nps": nps(sat),
             "cum_purchases": self.cum["purchases"],

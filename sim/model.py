@@ -42,6 +42,7 @@ class SiyuModel(mesa.Model):
             raise ValueError(f"graph has {self.graph.n} nodes, population.n_users is {self.users.n}")
         self.today = Today()
         self.day = 0
+        self._members: np.ndarray | None = None
         self.timer = PhaseTimer()
 
         enabled = cfg.mechanisms
@@ -68,14 +69,22 @@ class SiyuModel(mesa.Model):
     def mechanism(self, name: str) -> Mechanism | None:
         return self.mechanisms.get(name)
 
+    def members(self) -> np.ndarray:
+        """Sorted ids of current members (cached until someone joins or churns)."""
+        if self._members is None:
+            self._members = np.flatnonzero(self.users.state == MEMBER)
+        return self._members
+
     def joined(self, ids: np.ndarray, day: int) -> None:
         """Users who entered the private domain today: mechanisms arm their clocks."""
+        self._members = None
         for mech in self.mechanisms.values():
             hook = getattr(mech, "on_join", None)
             if hook is not None:
                 hook(ids)
 
     def churned(self, ids: np.ndarray, day: int) -> None:
+        self._members = None
         for mech in self.mechanisms.values():
             hook = getattr(mech, "on_churn", None)
             if hook is not None:
@@ -85,7 +94,7 @@ class SiyuModel(mesa.Model):
         """A purchase booked outside the need clock (referral) restarts the need."""
         purchase = self.mechanisms.get("purchase")
         if purchase is not None:
-            purchase.on_join_with_purchase(ids, day)
+            purchase.restart(ids, day)
 
     # ------------------------------------------------------------------ the day
 
@@ -97,7 +106,7 @@ class SiyuModel(mesa.Model):
         self.timer.run("metrics", self._collect)
 
     def _collect(self) -> None:
-        self.reporter.compute(self.day, self.users, self.today)
+        self.reporter.compute(self.day, self.users, self.today, self.members())
         self.brand.revenue = self.reporter.cum["revenue"]
         self.brand.cost = self.reporter.cum["cost"]
         self.datacollector.collect(self)

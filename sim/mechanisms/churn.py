@@ -34,9 +34,10 @@ class Churn(Mechanism):
 
     def step(self, day: int) -> None:
         u, c = self.users, self.cfg.strategy.churn
-        active = u.state == MEMBER
-        x = c.fatigue_beta * u.fatigue + c.dissatisfaction_beta * (np.float32(0.7) - u.satisfaction)
-        gone = self.clock.advance_all(active, self.base * np.exp(x))
+        ids = self.model.members()
+        x = c.fatigue_beta * u.fatigue[ids] + c.dissatisfaction_beta * (
+            np.float32(0.7) - u.satisfaction[ids])
+        gone = self.clock.advance(ids, self.base * np.exp(x))
         if len(gone) == 0:
             return
         u.state[gone] = CHURNED

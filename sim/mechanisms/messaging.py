@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-from sim.columns import MEMBER
 from sim.mechanisms.base import Mechanism
 
 # How much each segment (ordinary, fan, KOC, enthusiast) values service and news.
@@ -41,14 +40,14 @@ class Messaging(Mechanism):
     def step(self, day: int) -> None:
         u, today = self.users, self.model.today
         s = self.cfg.strategy
-        u.fatigue *= self.decay
+        members = self.model.members()
+        u.fatigue[members] *= self.decay  # only members receive messages; others stay at 0
         # running the groups and accounts costs per member-day (staff time, tools)
-        today.cost += np.count_nonzero(u.state == MEMBER) * s.cost.per_member_month / 30.0
+        today.cost += len(members) * s.cost.per_member_month / 30.0
         promo = on_calendar(day, s.promotion.per_week)
         content = on_calendar(day, s.content.per_week)
         if not (promo or content):
             return
-        members = np.flatnonzero(u.state == MEMBER)
         sat = u.satisfaction[members]
         seg = u.segment[members]
         if promo:

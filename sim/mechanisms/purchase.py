@@ -11,14 +11,22 @@ Promotions act on members in two ways: they multiply the day's need hazard by
 leaves a post-promotion dip: no permanent effect, Pauwels, Hanssens & Siddarth 2002), and
 they raise brand choice by ``choice_boost x deal_prone x depth``. A purchase on a promotion
 makes the buyer more deal-prone (Mela, Gupta & Lehmann 1997).
+
+The clock is an integrated-hazard clock (sim/clocks.py) kept in age units: with cumulative
+hazard ``Lambda(a) = (a/scale)^shape`` and threshold ``E ~ Exp(1)`` the need fires at age
+``a* = scale x E^(1/shape)``, so each user stores the day it falls due (``need_due``) and an
+ordinary day costs one comparison. A promotion day adds ``(m - 1) x (Lambda(a+1) - Lambda(a))``
+of hazard for members, which is the same as moving their effective age forward: the due
+day moves earlier by that shift. Same process, same draws; no per-day power functions.
 """
 
 from __future__ import annotations
 
+from math import gamma
+
 import numpy as np
 
-from sim.clocks import Clock
-from sim.columns import CHURNED, MEMBER, PROSPECT
+from sim.columns import MEMBER, PROSPECT
 from sim.flows import book_purchases
 from sim.mechanisms.base import Mechanism
 
@@ -28,48 +36,59 @@ class Purchase(Mechanism):
 
     def __init__(self, model):
         super().__init__(model)
-        self.clock = Clock(self.users, "need", self.stream("need"), self.name)
-        self.users.add("need_day", np.int32, 0, self.name)
+        u = self.users
+        u.add("need_start", np.float64, 0.0, self.name)   # day the current need clock started
+        u.add("need_due", np.float64, np.inf, self.name)  # day the need falls due
+        u.add("need_k", np.int32, 0, self.name)           # needs so far (the draw counter)
         self.shape = float(self.cfg.market.need_cycle_shape)
+        self.threshold = self.stream("need")
 
     def init_state(self) -> None:
         # stationary start: the age of each user's current product is uniform over one mean
-        # cycle (assumption), and the first threshold is drawn conditional on no need yet
+        # cycle (assumption), and the threshold is drawn conditional on no need yet
         u = self.users
         ids = np.arange(u.n)
-        mean_cycle = u.need_scale.astype(np.float64) * self._mean_factor()
-        age = np.floor(self.stream("initial_age").uniform(ids, 0) * mean_cycle)
-        u.need_day[:] = -age.astype(np.int32)
-        self.clock.start(ids, offset=self._cum_hazard(age, u.need_scale))
+        scale = u.need_scale.astype(np.float64)
+        age = np.floor(self.stream("initial_age").uniform(ids, 0) * scale * gamma(1 + 1 / self.shape))
+        e = (age / scale) ** self.shape + self.threshold.exponential(ids, 0)
+        u.need_start[:] = -age
+        u.need_due[:] = -age + scale * e ** (1 / self.shape)
 
-    def _mean_factor(self) -> float:
-        from math import gamma
+    def restart(self, ids: np.ndarray, day: int) -> None:
+        """The need was met on ``day`` (a purchase anywhere): draw the next need."""
+        if len(ids) == 0:
+            return
+        u = self.users
+        u.need_k[ids] += 1
+        e = self.threshold.exponential(ids, u.need_k[ids])
+        u.need_start[ids] = day
+        u.need_due[ids] = day + u.need_scale[ids].astype(np.float64) * e ** (1 / self.shape)
 
-        return gamma(1 + 1 / self.shape)
+    def stop(self, ids: np.ndarray) -> None:
+        """Churned users leave the model's view: their needs are no longer tracked."""
+        self.users.need_due[ids] = np.inf
 
-    def _cum_hazard(self, age: np.ndarray, scale: np.ndarray) -> np.ndarray:
-        return (age / scale.astype(np.float64)) ** self.shape
-
-    def on_join_with_purchase(self, ids: np.ndarray, day: int) -> None:
-        """Users who just bought outside this mechanism (referral): restart their need."""
-        self.users.need_day[ids] = day
-        self.clock.fire(ids)
+    def _pull_forward(self, ids: np.ndarray, day: int, mult: np.ndarray) -> None:
+        """Move the effective age of ``ids`` forward by the extra hazard of a promo day."""
+        u = self.users
+        scale = u.need_scale[ids].astype(np.float64)
+        a0 = np.maximum(day - 1 - u.need_start[ids], 0.0)
+        h0 = (a0 / scale) ** self.shape
+        h1 = ((a0 + 1) / scale) ** self.shape
+        a_end = scale * (h0 + mult * (h1 - h0)) ** (1 / self.shape)
+        shift = a_end - (a0 + 1)
+        u.need_start[ids] -= shift
+        u.need_due[ids] -= shift
 
     def step(self, day: int) -> None:
-        u, today = self.users, self.model.today
-        cfg = self.cfg
-        alive = u.state != CHURNED
-        age = (day - u.need_day).astype(np.float64)
-        scale = u.need_scale
-        hazard = self._cum_hazard(age, scale)
-        np.subtract(self._cum_hazard(age + 1.0, scale), hazard, out=hazard)
-        promo = today.promo
-        depth = today.promo_depth
-        member = u.state == MEMBER
+        u, today, cfg = self.users, self.model.today, self.cfg
+        promo, depth = today.promo, today.promo_depth
         if promo:
             pull = cfg.strategy.promotion.pull_forward * depth
-            hazard *= np.where(member, 1.0 + pull * u.deal_prone, 1.0)
-        fired = self.clock.advance_all(alive, hazard)
+            members = self.model.members()
+            if pull > 0 and len(members):
+                self._pull_forward(members, day, 1.0 + pull * u.deal_prone[members])
+        fired = np.flatnonzero(u.need_due <= day)
         if len(fired) == 0:
             return
         st = u.state[fired]
@@ -79,7 +98,7 @@ class Purchase(Mechanism):
             p = sat.loyalty_base + sat.loyalty_slope * (u.satisfaction[buyers_m] - 0.5)
             if promo:
                 p = p + cfg.strategy.promotion.choice_boost * depth * u.deal_prone[buyers_m]
-            k = self.clock.k[buyers_m]
+            k = u.need_k[buyers_m]
             choose = self.stream("choice").uniform(buyers_m, k) < np.clip(p, 0.0, 1.0)
             bought = buyers_m[choose]
             book_purchases(u, today, bought, day, cfg.market.price, depth if promo else 0.0)
@@ -90,9 +109,11 @@ class Purchase(Mechanism):
                 u.deal_prone[bought] = np.minimum(u.deal_prone[bought] + drift, 1.0)
         prospects = fired[st == PROSPECT]
         if len(prospects):
-            k = self.clock.k[prospects]
+            k = u.need_k[prospects]
             brand = self.stream("choice").uniform(prospects, k) < cfg.market.brand_share
             today.store_buyers = prospects[brand]
             today.public_purchases += int(brand.sum())
-        u.need_day[fired] = day
-        self.clock.fire(fired)
+        self.restart(fired, day)
+
+    def on_churn(self, ids: np.ndarray) -> None:
+        self.stop(ids)

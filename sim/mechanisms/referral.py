@@ -43,9 +43,10 @@ class Referral(Mechanism):
         u, today, r = self.users, self.model.today, self.cfg.strategy.referral
         if r.per_year <= 0:
             return
-        active = (u.state == MEMBER) & ((u.n_buy > 0) | u.owned_before)
-        hazard = self.base * (u.satisfaction / np.float32(0.7)) ** 4
-        referrers = self.clock.advance_all(active, hazard)
+        members = self.model.members()
+        ids = members[(u.n_buy[members] > 0) | u.owned_before[members]]
+        hazard = self.base[ids] * (u.satisfaction[ids] / np.float32(0.7)) ** 4
+        referrers = self.clock.advance(ids, hazard)
         if len(referrers) == 0:
             return
         k = self.clock.k[referrers]

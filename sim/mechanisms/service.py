@@ -38,13 +38,13 @@ class Service(Mechanism):
     def step(self, day: int) -> None:
         u, today = self.users, self.model.today
         cfg = self.cfg.strategy
-        active = u.state == MEMBER
+        members = self.model.members()
         mean = np.float32(cfg.satisfaction.initial_mean)
-        u.satisfaction += np.where(active, (mean - u.satisfaction) * np.float32(self.reversion),
-                                   np.float32(0))
+        sat = u.satisfaction[members]
+        u.satisfaction[members] = sat + (mean - sat) * np.float32(self.reversion)
         if self.rate <= 0:
             return
-        fired = self.clock.advance_all(active, self.rate)
+        fired = self.clock.advance(members, self.rate)
         if len(fired) == 0:
             return
         sv = cfg.service
