@@ -78,7 +78,8 @@ class StoreStaff(mesa.Agent):
         if acq is None:
             return 0
         per_store = self.model.config.strategy.acquisition.staff_per_store
-        return int(acq.friends[self.store]) // per_store
+        real = int(acq.friends[self.store]) * self.model.config.population.scale
+        return real // per_store
 
 
 class Brand(mesa.Agent):

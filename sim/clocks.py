@@ -60,12 +60,6 @@ class Clock:
         self.H[ids] = H
         return ids[H >= self.E[ids]]
 
-    def advance_all(self, active: np.ndarray, hazard: np.ndarray) -> np.ndarray:
-        """As :meth:`advance` for a boolean mask over all rows (faster for most rows)."""
-        H = self.H
-        np.add(H, hazard, out=H, where=active)
-        return np.flatnonzero(active & (H >= self.E))
-
     def fire(self, ids: np.ndarray) -> None:
         """Count the event and re-arm: the next threshold comes from counter k+1."""
         if len(ids) == 0:

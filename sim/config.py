@@ -42,6 +42,9 @@ PROB = {"lo": 0.0, "hi": 1.0, "unit": "probability"}
 class PopulationConfig:
     n_users: int = param(20_000, 10, 50_000_000, unit="simulated users",
                          doc="users in the reachable market (prospects and brand customers)")
+    scale: int = param(1, 1, 10_000_000, unit="real users per simulated user",
+                       source="choice: lets 1M simulated users stand for a 100M-user base "
+                              "(Starsim pop_scale); counts, money and store caps are scaled")
 
 
 # --------------------------------------------------------------------------- graph

@@ -33,7 +33,8 @@ class Today:
     referrals: int = 0                  # recommendations made (along graph edges)
     referrals_converted: int = 0
     churned: int = 0
-    cost: float = 0.0
+    cost: float = 0.0                   # per-user costs (scale with the population)
+    cost_fixed: float = 0.0             # per-campaign / per-post costs (do not scale)
 
     def reset(self) -> None:
         for f in fields(self):

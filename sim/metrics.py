@@ -37,45 +37,54 @@ def nps(satisfaction: np.ndarray) -> float:
 
 
 class Reporter:
-    """Computes the day's row; keeps running totals for the ``cum_`` reporters."""
+    """Computes the day's row; keeps running totals for the ``cum_`` reporters.
 
-    def __init__(self, n_churned: int = 0):
+    Counts and money are reported in real units: one simulated user stands for ``scale``
+    real users, so user counts and per-user money are multiplied by ``scale``; fixed costs
+    (campaigns, posts) are not. Means, shares and NPS need no scaling.
+    """
+
+    def __init__(self, n_churned: int = 0, scale: int = 1):
         self.cum = {"purchases": 0, "revenue": 0.0, "cost": 0.0}
         self.n_churned = n_churned
+        self.scale = scale
         self.row: dict[str, float] = {}
 
     def compute(self, day: int, u: Columns, t: Today, members: np.ndarray) -> dict[str, float]:
         """The day's row; work is proportional to the number of members, not of users."""
+        k = self.scale
         n_members = len(members)
         self.n_churned += t.churned
         sat = u.satisfaction[members]
         n_customers = int(np.count_nonzero((u.n_buy[members] > 0) | u.owned_before[members]))
-        self.cum["purchases"] += t.purchases
-        self.cum["revenue"] += t.revenue
-        self.cum["cost"] += t.cost
+        revenue = k * t.revenue
+        cost = k * t.cost + t.cost_fixed
+        self.cum["purchases"] += k * t.purchases
+        self.cum["revenue"] += revenue
+        self.cum["cost"] += cost
         self.row = {
             "day": day,
-            "n_prospects": u.n - n_members - self.n_churned,
-            "n_members": n_members,
-            "n_churned": self.n_churned,
-            "n_customers": n_customers,
-            "new_members_store": t.new_members_store,
-            "new_members_referral": t.new_members_referral,
-            "new_customers_store": t.new_customers_store,
-            "new_customers_referral": t.new_customers_referral,
-            "new_purchases": t.purchases,
-            "new_repeat_purchases": t.repeat_purchases,
-            "new_promo_purchases": t.promo_purchases,
-            "new_lost_sales": t.lost_sales,
-            "new_public_purchases": t.public_purchases,
-            "new_revenue": t.revenue,
-            "new_discount": t.discount,
-            "new_cost": t.cost,
-            "new_churned": t.churned,
-            "new_incidents": t.incidents,
-            "new_resolved": t.resolved,
-            "new_referrals": t.referrals,
-            "new_referrals_converted": t.referrals_converted,
+            "n_prospects": k * (u.n - n_members - self.n_churned),
+            "n_members": k * n_members,
+            "n_churned": k * self.n_churned,
+            "n_customers": k * n_customers,
+            "new_members_store": k * t.new_members_store,
+            "new_members_referral": k * t.new_members_referral,
+            "new_customers_store": k * t.new_customers_store,
+            "new_customers_referral": k * t.new_customers_referral,
+            "new_purchases": k * t.purchases,
+            "new_repeat_purchases": k * t.repeat_purchases,
+            "new_promo_purchases": k * t.promo_purchases,
+            "new_lost_sales": k * t.lost_sales,
+            "new_public_purchases": k * t.public_purchases,
+            "new_revenue": revenue,
+            "new_discount": k * t.discount,
+            "new_cost": cost,
+            "new_churned": k * t.churned,
+            "new_incidents": k * t.incidents,
+            "new_resolved": k * t.resolved,
+            "new_referrals": k * t.referrals,
+            "new_referrals_converted": k * t.referrals_converted,
             "promo": int(t.promo),
             "content": int(t.content),
             "mean_satisfaction": float(sat.mean()) if n_members else float("nan"),
@@ -98,8 +107,9 @@ def top_share(values: np.ndarray, top: float = 0.2) -> float:
     return float(v[:k].sum() / v.sum())
 
 
-def summarize(u: Columns, series: dict[str, np.ndarray], margin: float, members_start: int) -> dict:
-    """The headline KPIs of a run (definitions: docs/metrics.md)."""
+def summarize(u: Columns, series: dict[str, np.ndarray], margin: float, members_start: int,
+              scale: int = 1) -> dict:
+    """The headline KPIs of a run (definitions: docs/metrics.md); counts in real users."""
     ever_member = u.join_day >= 0
     member = u.state == MEMBER
     customer = (u.n_buy > 0) | u.owned_before
@@ -115,10 +125,10 @@ def summarize(u: Columns, series: dict[str, np.ndarray], margin: float, members_
     cost = float(np.sum(series["new_cost"]))
     n_ever = int(ever_member.sum())
     return {
-        "members_start": int(members_start),
-        "members_end": int(member.sum()),
-        "members_ever": n_ever,
-        "customers_end": int((member & customer).sum()),
+        "members_start": scale * int(members_start),
+        "members_end": scale * int(member.sum()),
+        "members_ever": scale * n_ever,
+        "customers_end": scale * int((member & customer).sum()),
         "monthly_churn_rate": 1.0 - (1.0 - daily_churn) ** 30 if member_days else float("nan"),
         "churned_share": float((u.state == CHURNED).sum() / n_ever) if n_ever else float("nan"),
         "repurchase_rate": float(repurchased.sum() / customers_ever.sum())

@@ -60,7 +60,7 @@ class SiyuModel(mesa.Model):
             for _ in range(a.staff_per_store):
                 StoreStaff(self, store, a.friend_cap)
 
-        self.reporter = Reporter()
+        self.reporter = Reporter(scale=cfg.population.scale)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in SERIES})
 
@@ -128,7 +128,7 @@ class SiyuModel(mesa.Model):
 
     def summary(self) -> dict[str, Any]:
         return summarize(self.users, self.series(), self.config.market.gross_margin,
-                         self.members_start)
+                         self.members_start, self.config.population.scale)
 
     def user(self, row: int) -> User:
         """A Mesa agent handle onto user ``row`` (a KOC handle for KOC-segment users)."""

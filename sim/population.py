@@ -77,7 +77,8 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     t.add("churn_day", np.int32, -1, "core")
     t.add("recruited_by", np.int32, -1, "core")
     t.add("store", np.int32, 0, "core")[:] = (
-        streams["trait.store"].uniform(ids, 0) * max(1, n // cfg.strategy.acquisition.users_per_store)
+        streams["trait.store"].uniform(ids, 0)
+        * max(1, n * cfg.population.scale // cfg.strategy.acquisition.users_per_store)
     ).astype(np.int32)
     owned = t.add("owned_before", np.bool_, False, "core")
     owned[:] = streams["trait.owner"].uniform(ids, 0) < m.initial_customer_share

@@ -57,6 +57,8 @@ def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None = sys.stdout) -
     kpis = model.summary()
     summary = {
         "n_users": cfg.population.n_users,
+        "population_scale": cfg.population.scale,
+        "real_users": cfg.population.n_users * cfg.population.scale,
         "days": cfg.days,
         "seed": cfg.seed,
         "market": cfg.market.name,
@@ -86,7 +88,9 @@ def human_summary(s: dict[str, Any], out_dir: Path) -> str:
     t = s["timing"]
     return "\n".join([
         f"siyu-sim: market={s['market']} strategy={s['strategy']} n_users={s['n_users']:,} "
-        f"days={s['days']} seed={s['seed']}",
+        + (f"(x{s['population_scale']:,} = {s['real_users']:,} real users) "
+           if s["population_scale"] > 1 else "")
+        + f"days={s['days']} seed={s['seed']}",
         f"  members {s['members_start']:,} -> {s['members_end']:,} (ever {s['members_ever']:,}), "
         f"customers {s['customers_end']:,}",
         f"  churn {_pct(s['monthly_churn_rate'])}/month ({_pct(s['churned_share'])} of ever-members "

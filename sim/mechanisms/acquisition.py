@@ -22,7 +22,8 @@ class Acquisition(Mechanism):
         super().__init__(model)
         a = self.cfg.strategy.acquisition
         self.n_stores = int(self.users.store.max()) + 1 if self.users.n else 1
-        self.capacity = a.staff_per_store * a.friend_cap
+        # caps are in real friends; one simulated user stands for population.scale real ones
+        self.capacity = max(1, a.staff_per_store * a.friend_cap // self.cfg.population.scale)
         # friends held by each store's staff accounts (store-recruited members still active)
         self.friends = np.zeros(self.n_stores, dtype=np.int64)
 

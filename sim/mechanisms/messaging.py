@@ -54,9 +54,9 @@ class Messaging(Mechanism):
             today.promo, today.promo_depth = True, s.promotion.depth
             u.fatigue[members] += np.float32(s.promotion.fatigue_per_message)
             sat -= s.promotion.annoyance * SERVICE_NEED[seg] * (1 - u.deal_prone[members]) * sat
-            today.cost += s.cost.per_promo_message
+            today.cost_fixed += s.cost.per_promo_message
         if content:
             today.content = True
             sat += s.content.gain * NEWS_NEED[seg] * (1 - sat)
-            today.cost += s.content.cost_per_post
+            today.cost_fixed += s.content.cost_per_post
         u.satisfaction[members] = np.clip(sat, 0.0, 1.0)
