@@ -223,18 +223,18 @@ class StrategyConfig:
 class MechanismsConfig:
     """Switch each mechanism on or off (reduce the model to simple processes)."""
 
-    acquisition: bool = True
-    messaging: bool = True
-    service: bool = True
-    purchase: bool = True
-    referral: bool = True
-    churn: bool = True
+    acquisition: bool = param(True, source="switch", doc="store staff recruit in-store buyers")
+    messaging: bool = param(True, source="switch", doc="promotions and content")
+    service: bool = param(True, source="switch", doc="incidents and their resolution")
+    purchase: bool = param(True, source="switch", doc="need-cycle purchases")
+    referral: bool = param(True, source="switch", doc="word-of-mouth referrals over the graph")
+    churn: bool = param(True, source="switch", doc="members leave")
 
 
 @dataclass
 class OutputConfig:
-    figures: bool = True
-    progress: bool = True
+    figures: bool = param(True, source="switch", doc="write PNG figures")
+    progress: bool = param(True, source="switch", doc="progress lines on stderr for long runs")
 
 
 @dataclass
@@ -262,15 +262,14 @@ def register_configs() -> None:
 
 def to_config(node: DictConfig | dict | Config) -> Config:
     """Turn a composed Hydra node (or a plain dict of overrides) into a validated :class:`Config`."""
-    if isinstance(node, Config):
-        cfg = node
-    else:
-        schema = OmegaConf.structured(Config)
-        try:
-            merged = OmegaConf.merge(schema, node)
-            cfg = OmegaConf.to_object(merged)
-        except Exception as exc:  # omegaconf raises several types; report one line
-            raise ConfigError(_omegaconf_message(exc)) from None
+    schema = OmegaConf.structured(Config)
+    try:
+        # a Config object goes through the schema too, so its field types are checked
+        merged = OmegaConf.merge(schema, OmegaConf.structured(node) if isinstance(node, Config)
+                                 else node)
+        cfg = OmegaConf.to_object(merged)
+    except Exception as exc:  # omegaconf raises several types; report one line
+        raise ConfigError(_omegaconf_message(exc)) from None
     validate(cfg)
     return cfg
 

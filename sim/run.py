@@ -42,8 +42,13 @@ class Progress:
                   file=self.stream, flush=True)
 
 
-def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None = sys.stdout) -> RunResult:
-    """Build the model, run ``cfg.days`` days and write summary.json, series.parquet, figures/."""
+def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None | bool = True) -> RunResult:
+    """Build the model, run ``cfg.days`` days and write summary.json, series.parquet, figures/.
+
+    ``echo``: where to print the human summary (True: the current sys.stdout; None/False: nowhere).
+    """
+    if echo is True:
+        echo = sys.stdout
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
     model = SiyuModel(cfg)
@@ -75,7 +80,7 @@ def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None = sys.stdout) -
         files += draw_figures(series, out_dir / "figures", title)
     # summary.json last: its presence marks a finished run
     files.append(write_json(out_dir / "summary.json", summary))
-    if echo is not None:
+    if echo:
         print(human_summary(summary, out_dir), file=echo)
     return RunResult(out_dir, summary, files)
 
