@@ -32,8 +32,10 @@ def nps(satisfaction: np.ndarray) -> float:
     """
     if len(satisfaction) == 0:
         return float("nan")
-    score = np.floor(10 * satisfaction + 0.5)
-    return float(100.0 * ((score >= 9).mean() - (score <= 6).mean()))
+    # round(10 s) >= 9  <=>  s >= 0.85;  round(10 s) <= 6  <=>  s < 0.65 (two compares, no floor)
+    promoters = np.count_nonzero(satisfaction >= np.float32(0.85))
+    detractors = np.count_nonzero(satisfaction < np.float32(0.65))
+    return float(100.0 * (promoters - detractors) / len(satisfaction))
 
 
 class Reporter:
@@ -88,8 +90,7 @@ class Reporter:
             "promo": int(t.promo),
             "content": int(t.content),
             "mean_satisfaction": float(sat.mean()) if n_members else float("nan"),
-            "mean_fatigue": float(u.fatigue[members].mean()) if n_members and "fatigue" in u
-            else 0.0,
+            "mean_fatigue": float(u.fatigue[members].mean()) if n_members else float("nan"),
             "nps": nps(sat),
             "cum_purchases": self.cum["purchases"],
             "cum_revenue": self.cum["revenue"],

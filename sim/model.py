@@ -70,21 +70,23 @@ class SiyuModel(mesa.Model):
         return self.mechanisms.get(name)
 
     def members(self) -> np.ndarray:
-        """Sorted ids of current members (cached until someone joins or churns)."""
+        """Sorted ids of current members, kept up to date as users join and churn."""
         if self._members is None:
             self._members = np.flatnonzero(self.users.state == MEMBER)
         return self._members
 
     def joined(self, ids: np.ndarray, day: int) -> None:
         """Users who entered the private domain today: mechanisms arm their clocks."""
-        self._members = None
+        m = self.members()  # insert the (sorted, new) ids in place: O(members), no rescan of users
+        self._members = np.insert(m, np.searchsorted(m, ids), ids)
         for mech in self.mechanisms.values():
             hook = getattr(mech, "on_join", None)
             if hook is not None:
                 hook(ids)
 
     def churned(self, ids: np.ndarray, day: int) -> None:
-        self._members = None
+        m = self.members()
+        self._members = np.delete(m, np.searchsorted(m, ids))
         for mech in self.mechanisms.values():
             hook = getattr(mech, "on_churn", None)
             if hook is not None:

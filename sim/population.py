@@ -70,6 +70,9 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     t.add("satisfaction", np.float32, 0.0, "core")[:] = np.clip(
         sat.initial_mean + sat.initial_sd * zsat, 0.0, 1.0)
 
+    # promotion fatigue (built by messaging, read by churn: core, so either can be off)
+    t.add("fatigue", np.float32, 0.0, "core")
+
     # lifecycle state
     state = t.add("state", np.int8, PROSPECT, "core")
     source = t.add("source", np.int8, SOURCE_NONE, "core")

@@ -33,7 +33,6 @@ class Messaging(Mechanism):
 
     def __init__(self, model):
         super().__init__(model)
-        self.users.add("fatigue", np.float32, 0.0, self.name)
         p = self.cfg.strategy.promotion
         self.decay = np.float32(math.exp(-math.log(2) / p.fatigue_halflife_days))
 
