@@ -1,7 +1,7 @@
 """siyu-sim: an agent-based simulator of a brand's private-domain customer ecosystem."""
 
-from sim.config import Config, ConfigError, to_config
 from sim.cli import load_config
+from sim.config import Config, ConfigError, to_config
 from sim.model import SiyuModel
 from sim.run import run
 from sim.version import __version__

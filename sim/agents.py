@@ -72,6 +72,13 @@ class StoreStaff(mesa.Agent):
         self.friend_cap = int(friend_cap)
 
     @property
+    def effort(self) -> float:
+        """0-1: how hard this staff member works the private domain, set by the dealer mode's
+        attribution of online sales to the store (DOMAIN.md)."""
+        d = self.model.config.dealer
+        return d.effort_base + d.effort_per_attribution * d.attribution
+
+    @property
     def friends(self) -> int:
         """This staff member's share of the store's recruited, still-active friends."""
         acq = self.model.mechanism("acquisition")
@@ -80,6 +87,41 @@ class StoreStaff(mesa.Agent):
         per_store = self.model.config.strategy.acquisition.staff_per_store
         real = int(acq.friends[self.store]) * self.model.config.population.scale
         return real // per_store
+
+
+class CommunityGroup(mesa.Agent):
+    """A handle onto one community group (groups live in arrays; handles are made on demand)."""
+
+    def __init__(self, model: SiyuModel, gid: int):
+        super().__init__(model)
+        self.gid = int(gid)
+
+    @property
+    def _groups(self):
+        groups = self.model.mechanism("groups")
+        if groups is None:
+            raise ValueError("groups are switched off (mechanisms.groups=false)")
+        return groups
+
+    @property
+    def activity(self) -> float:
+        return float(self._groups.activity[self.gid])
+
+    @property
+    def size(self) -> int:
+        """Members now in the group (simulated users)."""
+        return int(self._groups.size[self.gid])
+
+    @property
+    def store(self) -> int:
+        return self.gid // self._groups.slots
+
+    @property
+    def dead(self) -> bool:
+        return self.activity < self.model.config.groups.dead_below
+
+    def __repr__(self) -> str:
+        return f"<CommunityGroup {self.gid} size={self.size} activity={self.activity:.2f}>"
 
 
 class Brand(mesa.Agent):

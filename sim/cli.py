@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 from sim.config import Config, ConfigError, register_configs, to_config
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-GROUPS = ("market", "strategy", "graph")
+GROUPS = ("market", "strategy", "graph", "dealer", "channel")
 EXIT_CONFIG = 2
 
 
@@ -29,18 +29,18 @@ def group_options(group: str) -> list[str]:
 
 def check_key(key: str) -> None:
     """Raise ConfigError if a dotted key is not a field of the schema."""
-    cls: type = Config
+    obj: object = Config()
     parts = key.split(".")
     for i, part in enumerate(parts):
-        fields = {f.name: f for f in dataclasses.fields(cls)}
+        fields = [f.name for f in dataclasses.fields(obj)]
         if part not in fields:
             where = ".".join(parts[:i]) or "the top level"
             raise ConfigError(f"{key}: unknown key; allowed at {where}: {', '.join(fields)}")
-        f = fields[part]
-        if f.default_factory is not dataclasses.MISSING and i < len(parts) - 1:
-            cls = f.default_factory
-        elif i < len(parts) - 1:
-            raise ConfigError(f"{key}: unknown key; {'.'.join(parts[:i + 1])} has no sub-keys")
+        value = getattr(obj, part)
+        if i < len(parts) - 1:
+            if not dataclasses.is_dataclass(value):
+                raise ConfigError(f"{key}: unknown key; {'.'.join(parts[:i + 1])} has no sub-keys")
+            obj = value
 
 
 def preflight(overrides: list[str]) -> Config:

@@ -20,8 +20,8 @@ ORDINARY, FAN, KOC, ENTHUSIAST = 0, 1, 2, 3
 SEGMENT_NAMES = ("ordinary", "fan", "koc", "enthusiast")
 
 # how users came to the private domain
-SOURCE_NONE, SOURCE_INITIAL, SOURCE_STORE, SOURCE_REFERRAL = 0, 1, 2, 3
-SOURCE_NAMES = ("none", "initial", "store", "referral")
+SOURCE_NONE, SOURCE_INITIAL, SOURCE_STORE, SOURCE_REFERRAL, SOURCE_EVENT = 0, 1, 2, 3, 4
+SOURCE_NAMES = ("none", "initial", "store", "referral", "event")
 
 
 class Columns:

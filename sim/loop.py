@@ -1,16 +1,22 @@
 """The step order, written once. Each simulated day runs these phases in this order:
 
-1. ``messaging``   the brand's promotions and content go out; fatigue decays and builds
-2. ``service``     incidents arise among members and are resolved or not; satisfaction drifts
-3. ``purchase``    need clocks fire: members buy the brand or elsewhere; prospects buy in store
-4. ``acquisition`` store staff recruit today's in-store buyers, within friend caps
-5. ``referral``    customers recommend the brand to graph neighbours; prospects convert
-6. ``churn``       members leave on fatigue and dissatisfaction
-7. ``metrics``     the day's reporters are computed from the columns and collected
+1.  ``koc``         the KOC program tops up, rewards and recognises its KOCs
+2.  ``messaging``   the brand's promotions and content go out; fatigue decays and builds
+3.  ``groups``      group activity moves (staff, brand, KOC posts, members' own talk, spam)
+4.  ``events``      offline events: attendees are pleased and bring friends (leads)
+5.  ``service``     incidents arise and are answered within capacity or not; word of mouth
+6.  ``membership``  task points, tiers, redemptions, VIP upgrades and renewals
+7.  ``purchase``    need clocks fire: members buy the brand or elsewhere; prospects buy in store
+8.  ``funnel``      leads move on: registration -> trial -> purchase
+9.  ``acquisition`` store staff add today's in-store buyers, within caps, risking bans
+10. ``referral``    customers recommend the brand to graph neighbours; prospects register
+11. ``churn``       members leave on channel churn, fatigue, dissatisfaction, dead groups
+12. ``metrics``     the day's reporters are computed from the columns and collected
 
 So a promotion lands before the purchase decision it pulls forward, a service failure
 before the churn decision it provokes, and a user recruited today can churn today. A
-mechanism switched off in ``mechanisms.*`` is simply absent from the plan.
+mechanism switched off in ``mechanisms.*`` is simply absent from the plan; the state it
+would have changed keeps its neutral value (e.g. group activity 0.5 with no groups).
 """
 
 from __future__ import annotations
@@ -20,15 +26,25 @@ from dataclasses import dataclass, field
 
 from sim.mechanisms.acquisition import Acquisition
 from sim.mechanisms.churn import Churn
+from sim.mechanisms.events import Events
+from sim.mechanisms.funnel import Funnel
+from sim.mechanisms.groups import Groups
+from sim.mechanisms.koc import KocProgram
+from sim.mechanisms.membership import Membership
 from sim.mechanisms.messaging import Messaging
 from sim.mechanisms.purchase import Purchase
 from sim.mechanisms.referral import Referral
 from sim.mechanisms.service import Service
 
 PHASES = (
+    ("koc", KocProgram),
     ("messaging", Messaging),
+    ("groups", Groups),
+    ("events", Events),
     ("service", Service),
+    ("membership", Membership),
     ("purchase", Purchase),
+    ("funnel", Funnel),
     ("acquisition", Acquisition),
     ("referral", Referral),
     ("churn", Churn),

@@ -15,11 +15,11 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.agents import KOC, Brand, StoreStaff, User
+from sim.agents import KOC, Brand, CommunityGroup, StoreStaff, User
+from sim.columns import CHURNED, MEMBER, SOURCE_REFERRAL
 from sim.columns import KOC as KOC_SEGMENT
-from sim.columns import MEMBER
-from sim.config import Config, to_config
-from sim.flows import Today
+from sim.config import CHANNELS, Config, to_config
+from sim.flows import Today, book_purchases
 from sim.graph import SocialGraph, build_graph
 from sim.loop import PHASES, PhaseTimer
 from sim.mechanisms.base import Mechanism
@@ -56,9 +56,10 @@ class SiyuModel(mesa.Model):
         self.brand = Brand(self)
         a = cfg.strategy.acquisition
         n_stores = int(self.users.store.max()) + 1
+        cap = cfg.channels.profiles()[CHANNELS.index(cfg.channel.landing)].friend_cap
         for store in range(n_stores):  # stores do not scale per user: one object each is fine
             for _ in range(a.staff_per_store):
-                StoreStaff(self, store, a.friend_cap)
+                StoreStaff(self, store, cap)
 
         self.reporter = Reporter(scale=cfg.population.scale)
         self.datacollector = mesa.DataCollector(
@@ -91,6 +92,55 @@ class SiyuModel(mesa.Model):
             hook = getattr(mech, "on_churn", None)
             if hook is not None:
                 hook(ids)
+
+    def register_leads(self, ids: np.ndarray, by: np.ndarray, source: int, day: int) -> None:
+        """Prospects ``ids`` (sorted, unique) register as leads, brought by users ``by``."""
+        if len(ids) == 0:
+            return
+        u = self.users
+        u.state[ids] = MEMBER
+        u.source[ids] = source
+        u.join_day[ids] = day
+        u.recruited_by[ids] = by
+        u.channel[ids] = CHANNELS.index(self.config.channel.landing)
+        u.lead_stage[ids] = 1
+        self.today.new_leads += len(ids)
+        if source == SOURCE_REFERRAL:
+            self.today.new_members_referral += len(ids)
+        else:
+            self.today.new_members_event += len(ids)
+        funnel = self.mechanisms.get("funnel")
+        if funnel is not None:
+            funnel.on_register(ids, day)
+        self.joined(ids, day)
+
+    def book(self, ids: np.ndarray, day: int, discount: float) -> None:
+        """Book brand purchases by members ``ids``: VIP discount, points, channel moves."""
+        if len(ids) == 0:
+            return
+        vip = self.config.strategy.membership
+        d: float | np.ndarray = discount
+        if vip.vip:
+            d = np.where(self.users.vip_until[ids] >= day,
+                         1 - (1 - discount) * (1 - vip.vip_discount), discount)
+        net = book_purchases(self.users, self.today, ids, day, self.config.market.price, d)
+        for mech in self.mechanisms.values():
+            hook = getattr(mech, "on_purchase", None)
+            if hook is not None:
+                hook(ids, net)
+
+    def leave(self, ids: np.ndarray, day: int, banned: bool = False) -> None:
+        """Members ``ids`` leave the private domain for good (churn, or a banned account)."""
+        if len(ids) == 0:
+            return
+        u = self.users
+        u.state[ids] = CHURNED
+        u.churn_day[ids] = day
+        self.today.churned += len(ids)
+        np.add.at(self.today.churned_by_channel, u.channel[ids], 1)
+        if banned:
+            self.today.banned_lost += len(ids)
+        self.churned(ids, day)
 
     def bought_outside_clock(self, ids: np.ndarray, day: int) -> None:
         """A purchase booked outside the need clock (referral) restarts the need."""
@@ -131,6 +181,10 @@ class SiyuModel(mesa.Model):
     def summary(self) -> dict[str, Any]:
         return summarize(self.users, self.series(), self.config.market.gross_margin,
                          self.members_start, self.config.population.scale)
+
+    def group(self, gid: int) -> CommunityGroup:
+        """A Mesa agent handle onto community group ``gid``."""
+        return CommunityGroup(self, gid)
 
     def user(self, row: int) -> User:
         """A Mesa agent handle onto user ``row`` (a KOC handle for KOC-segment users)."""

@@ -11,9 +11,6 @@ import math
 import numpy as np
 
 from sim.columns import (
-    ENTHUSIAST,
-    FAN,
-    KOC,
     MEMBER,
     ORDINARY,
     PROSPECT,
@@ -21,8 +18,13 @@ from sim.columns import (
     SOURCE_NONE,
     Columns,
 )
-from sim.config import Config
+from sim.config import CHANNELS, Config
 from sim.rng import Streams
+
+
+def segment_values(profiles: list, attr: str) -> np.ndarray:
+    """One value per segment (index = segment code) of a SegmentProfile attribute."""
+    return np.array([getattr(p, attr) for p in profiles], dtype=np.float64)
 
 
 def build_population(cfg: Config, streams: Streams) -> Columns:
@@ -33,17 +35,19 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     t = Columns(n)
 
     # segment: inverse CDF of the four shares on one uniform per user
-    seg = m.segments
-    cuts = np.cumsum([seg.ordinary, seg.fan, seg.koc])
+    prof = m.segments.profiles()
+    cuts = np.cumsum([p.share for p in prof[:3]])
     u = streams["trait.segment"].uniform(ids, 0)
-    t.add("segment", np.int8, ORDINARY, "core")[:] = np.searchsorted(cuts, u, side="right")
+    seg = np.minimum(np.searchsorted(cuts, u, side="right"), 3)
+    t.add("segment", np.int8, ORDINARY, "core")[:] = seg
 
-    # spend multiplier: lognormal with mean 1, enthusiasts (super users) x super_user_mult
+    # spend multiplier: lognormal (mean 1) x the segment's spend level (super users 5-10x),
+    # normalised so the population's mean spend is 1 (price is the mean user's spend)
     z = streams["trait.spend"].normal(ids, 0)
     sigma = m.spend_sigma
-    spend = np.exp(sigma * z - sigma**2 / 2)
-    spend[t.segment == ENTHUSIAST] *= m.super_user_mult
-    spend[t.segment == KOC] *= math.sqrt(m.super_user_mult)  # assumption: KOCs between
+    level = segment_values(prof, "spend_mult")
+    mean_level = sum(p.share * p.spend_mult for p in prof) or 1.0
+    spend = np.exp(sigma * z - sigma**2 / 2) * level[seg] / mean_level
     t.add("spend", np.float32, 1.0, "core")[:] = spend
 
     # need cycle: Weibull scale per user so the mean interval is need_cycle_days x spread
@@ -56,9 +60,8 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     ud = streams["trait.deal"].uniform(ids, 0)
     from scipy.special import betaincinv
 
-    deal = betaincinv(2.0, 3.0, ud)
-    deal[(t.segment == FAN) | (t.segment == ENTHUSIAST)] *= 0.7
-    t.add("deal_prone", np.float32, 0.0, "core")[:] = deal
+    deal = betaincinv(2.0, 3.0, ud) * segment_values(prof, "deal_mult")[seg]
+    t.add("deal_prone", np.float32, 0.0, "core")[:] = np.clip(deal, 0.0, 1.0)
 
     # sociability: lognormal, mean 1 (assumption; multiplies referral rate)
     zs = streams["trait.social"].normal(ids, 0)
@@ -70,8 +73,15 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     t.add("satisfaction", np.float32, 0.0, "core")[:] = np.clip(
         sat.initial_mean + sat.initial_sd * zsat, 0.0, 1.0)
 
-    # promotion fatigue (built by messaging, read by churn: core, so either can be off)
-    t.add("fatigue", np.float32, 0.0, "core")
+    # state shared between mechanisms (written by one, read by others: core, so any can be off)
+    t.add("fatigue", np.float32, 0.0, "core")      # promotion fatigue (messaging -> churn)
+    t.add("channel", np.int8, 0, "core")           # landing channel index (CHANNELS)
+    t.add("group", np.int32, -1, "core")           # community group id, -1 = none
+    t.add("koc", np.bool_, False, "core")          # in the KOC program
+    t.add("tier", np.int8, 0, "core")              # membership tier 0 normal, 1 senior, 2 premium
+    t.add("vip_until", np.int32, -1, "core")       # last day of paid VIP, -1 = never
+    t.add("wom", np.float32, 0.0, "core")          # word of mouth heard (negative: bad)
+    t.add("lead_stage", np.int8, 0, "core")        # 0 none, 1 registered, 2 trialled
 
     # lifecycle state
     state = t.add("state", np.int8, PROSPECT, "core")
@@ -91,6 +101,7 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     state[initial] = MEMBER
     source[initial] = SOURCE_INITIAL
     t.join_day[initial] = 0
+    t.channel[initial] = CHANNELS.index(cfg.channel.landing)
 
     # purchase ledger
     t.add("n_buy", np.int32, 0, "core")

@@ -22,6 +22,13 @@ class Mechanism:
         self.cfg = model.config
         self.users = model.users
 
+    def segval(self, attr: str):
+        """One value per segment code of a market.segments profile attribute (index by segment)."""
+        import numpy as np
+
+        return np.array([getattr(p, attr) for p in self.cfg.market.segments.profiles()],
+                        dtype=np.float32)
+
     def stream(self, what: str):
         """The named random stream ``{mechanism}.{what}``."""
         return self.model.streams[f"{self.name}.{what}"]

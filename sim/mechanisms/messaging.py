@@ -4,6 +4,9 @@ Promotions build fatigue (LITERATURE P19, subscriber fatigue) and annoy users wh
 for service (seed 000: promotion spam buries posts and hurts the experience); their pull
 on purchases is applied by the purchase mechanism on promo days. Content raises the
 satisfaction of users who want news and product information (DOMAIN.md, Honor's tiers).
+Both reach a member through the member's channel (``channels.*.reach``); content lands
+with the channel's trust (WeCom "feels like talking to a brand"). Running the private
+domain costs per member-month, plus the channel's own cost.
 """
 
 from __future__ import annotations
@@ -13,12 +16,6 @@ import math
 import numpy as np
 
 from sim.mechanisms.base import Mechanism
-
-# How much each segment (ordinary, fan, KOC, enthusiast) values service and news.
-# Source: DOMAIN.md / seed 000 (ordinary users want after-sales and a contact; fans want
-# news; KOCs a voice; enthusiasts co-creation). Magnitudes: assumption.
-SERVICE_NEED = np.array([1.3, 1.0, 0.8, 0.8], dtype=np.float32)
-NEWS_NEED = np.array([0.3, 1.0, 1.2, 1.5], dtype=np.float32)
 
 
 def on_calendar(day: int, per_week: float) -> bool:
@@ -35,27 +32,37 @@ class Messaging(Mechanism):
         super().__init__(model)
         p = self.cfg.strategy.promotion
         self.decay = np.float32(math.exp(-math.log(2) / p.fatigue_halflife_days))
+        self.service_need = self.segval("service_need")
+        self.news_need = self.segval("news_need")
+        ch = self.cfg.channels.profiles()
+        self.reach = np.array([c.reach for c in ch], dtype=np.float32)
+        self.trust = np.array([c.trust for c in ch], dtype=np.float32)
+        self.channel_cost = np.array([c.cost_per_member_month for c in ch]) / 30.0
 
     def step(self, day: int) -> None:
         u, today = self.users, self.model.today
         s = self.cfg.strategy
         members = self.model.members()
         u.fatigue[members] *= self.decay  # only members receive messages; others stay at 0
-        # running the groups and accounts costs per member-day (staff time, tools)
+        ch = u.channel[members]
+        # running the groups and accounts costs per member-day (operators, channel tools)
         today.cost += len(members) * s.cost.per_member_month / 30.0
+        today.cost += float(np.bincount(ch, minlength=3) @ self.channel_cost)
         promo = on_calendar(day, s.promotion.per_week)
         content = on_calendar(day, s.content.per_week)
         if not (promo or content):
             return
         sat = u.satisfaction[members]
         seg = u.segment[members]
+        reach = self.reach[ch]
         if promo:
             today.promo, today.promo_depth = True, s.promotion.depth
-            u.fatigue[members] += np.float32(s.promotion.fatigue_per_message)
-            sat -= s.promotion.annoyance * SERVICE_NEED[seg] * (1 - u.deal_prone[members]) * sat
-            today.cost_fixed += s.cost.per_promo_message
+            u.fatigue[members] += np.float32(s.promotion.fatigue_per_message) * reach
+            sat -= (s.promotion.annoyance * reach * self.service_need[seg]
+                    * (1 - u.deal_prone[members]) * sat)
+            today.cost_fixed += s.promotion.cost_per_campaign
         if content:
             today.content = True
-            sat += s.content.gain * NEWS_NEED[seg] * (1 - sat)
+            sat += s.content.gain * reach * self.trust[ch] * self.news_need[seg] * (1 - sat)
             today.cost_fixed += s.content.cost_per_post
         u.satisfaction[members] = np.clip(sat, 0.0, 1.0)

@@ -27,8 +27,8 @@ from math import gamma
 import numpy as np
 
 from sim.columns import MEMBER, PROSPECT
-from sim.flows import book_purchases
 from sim.mechanisms.base import Mechanism
+from sim.mechanisms.groups import group_activity
 
 
 class Purchase(Mechanism):
@@ -55,14 +55,22 @@ class Purchase(Mechanism):
         u.need_due[:] = -age + scale * e ** (1 / self.shape)
 
     def restart(self, ids: np.ndarray, day: int) -> None:
-        """The need was met on ``day`` (a purchase anywhere): draw the next need."""
+        """The need was met on ``day`` (a purchase anywhere): draw the next need.
+
+        A VIP's need hazard is ``vip_frequency_mult`` x: for a Weibull that is the same as a
+        scale smaller by ``mult^(1/shape)``.
+        """
         if len(ids) == 0:
             return
         u = self.users
         u.need_k[ids] += 1
         e = self.threshold.exponential(ids, u.need_k[ids])
+        scale = u.need_scale[ids].astype(np.float64)
+        mult = self.cfg.strategy.membership.vip_frequency_mult
+        if mult != 1.0:
+            scale = np.where(u.vip_until[ids] >= day, scale * mult ** (-1 / self.shape), scale)
         u.need_start[ids] = day
-        u.need_due[ids] = day + u.need_scale[ids].astype(np.float64) * e ** (1 / self.shape)
+        u.need_due[ids] = day + scale * e ** (1 / self.shape)
 
     def stop(self, ids: np.ndarray) -> None:
         """Churned users leave the model's view: their needs are no longer tracked."""
@@ -96,12 +104,14 @@ class Purchase(Mechanism):
         if len(buyers_m):
             sat = cfg.strategy.satisfaction
             p = sat.loyalty_base + sat.loyalty_slope * (u.satisfaction[buyers_m] - 0.5)
+            p = p + cfg.groups.loyalty_lift * (group_activity(self.model, buyers_m) - 0.5)
+            p = p + cfg.strategy.membership.tier_loyalty * u.tier[buyers_m]
             if promo:
                 p = p + cfg.strategy.promotion.choice_boost * depth * u.deal_prone[buyers_m]
             k = u.need_k[buyers_m]
             choose = self.stream("choice").uniform(buyers_m, k) < np.clip(p, 0.0, 1.0)
             bought = buyers_m[choose]
-            book_purchases(u, today, bought, day, cfg.market.price, depth if promo else 0.0)
+            self.model.book(bought, day, depth if promo else 0.0)
             today.lost_sales += int(len(buyers_m) - len(bought))
             if promo and len(bought):
                 today.promo_purchases += len(bought)
@@ -110,7 +120,9 @@ class Purchase(Mechanism):
         prospects = fired[st == PROSPECT]
         if len(prospects):
             k = u.need_k[prospects]
-            brand = self.stream("choice").uniform(prospects, k) < cfg.market.brand_share
+            # what friends said about the brand moves its share (negative word of mouth)
+            share = cfg.market.brand_share * np.clip(1.0 + u.wom[prospects], 0.0, 2.0)
+            brand = self.stream("choice").uniform(prospects, k) < share
             today.store_buyers = prospects[brand]
             today.public_purchases += int(brand.sum())
         self.restart(fired, day)

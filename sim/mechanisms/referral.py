@@ -1,11 +1,12 @@
 """Word-of-mouth referrals ("old brings new", DOMAIN.md) along the social graph.
 
-Each member who is a customer recommends the brand on a clock whose daily hazard is
-``per_year/365 x sociability x (koc_mult for KOCs and enthusiasts) x (satisfaction/0.7)^4``
-(satisfied users, promoters, recommend; the steep power is an assumption). A
-recommendation goes to one graph neighbour; a neighbour who is still a prospect buys
-and joins the private domain with probability ``conversion`` (Zeekr: referral
-registration -> purchase 20%). Recommendations only ever follow graph edges.
+Each customer in the private domain recommends the brand on a clock whose daily hazard is
+``per_year/365 x sociability x segment referral_mult x KOC-program mult x
+(1 + reward_lift x reward) x (satisfaction/0.7)^4 x exp(referral_lift x (group activity - 0.5))`` (satisfied users, promoters, recommend;
+the steep power is an assumption). A recommendation goes to one graph neighbour; a
+neighbour who is still a prospect registers with probability ``market.funnel.register_prob``
+(x the KOC's trained conversion, x what the friend has heard of the brand) and enters the
+lead funnel (registration -> trial -> purchase). Recommendations only follow graph edges.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.clocks import Clock
-from sim.columns import ENTHUSIAST, KOC, MEMBER, PROSPECT, SOURCE_REFERRAL
-from sim.flows import book_purchases
+from sim.columns import PROSPECT, SOURCE_REFERRAL
 from sim.mechanisms.base import Mechanism
+from sim.mechanisms.groups import group_activity
 
 
 class Referral(Mechanism):
@@ -25,13 +26,13 @@ class Referral(Mechanism):
         super().__init__(model)
         self.clock = Clock(self.users, "referral", self.stream("clock"), self.name)
         r = self.cfg.strategy.referral
-        seg = self.users.segment
-        mult = np.where((seg == KOC) | (seg == ENTHUSIAST), r.koc_mult, 1.0)
+        mult = self.segval("referral_mult")[self.users.segment]
         # the per-user part of the hazard that does not change during a run
-        self.base = (r.per_year / 365.0) * self.users.sociability * mult
+        self.base = (r.per_year / 365.0) * (1 + r.reward_lift * r.reward) \
+            * self.users.sociability * mult
 
     def init_state(self) -> None:
-        self.on_join(np.flatnonzero(self.users.state == MEMBER))
+        self.on_join(self.model.members())
 
     def on_join(self, ids: np.ndarray) -> None:
         self.clock.start(ids)
@@ -48,6 +49,13 @@ class Referral(Mechanism):
         rel = u.satisfaction[ids] * np.float32(1 / 0.7)
         rel *= rel  # (s/0.7)^4 by two squarings: a power function costs ~10x more
         hazard = self.base[ids] * (rel * rel)
+        # lively groups get people talking about the brand; dead ones do not
+        lift = self.cfg.groups.referral_lift
+        if lift:
+            hazard = hazard * np.exp(lift * (group_activity(self.model, ids) - np.float32(0.5)))
+        koc = self.model.mechanism("koc")
+        if koc is not None and koc.enabled:
+            hazard = hazard * koc.referral_mult(ids)
         referrers = self.clock.advance(ids, hazard)
         if len(referrers) == 0:
             return
@@ -56,23 +64,17 @@ class Referral(Mechanism):
         today.referrals += int((targets >= 0).sum())
         ok = targets >= 0
         ok[ok] = u.state[targets[ok]] == PROSPECT
-        ok &= self.stream("convert").uniform(referrers, k) < r.conversion
+        p = np.full(len(referrers), self.cfg.market.funnel.register_prob)
+        if koc is not None and koc.enabled:
+            p = p * koc.conversion_mult(referrers)
+        p = p * np.clip(1.0 + u.wom[np.maximum(targets, 0)], 0.0, 2.0)
+        ok &= self.stream("convert").uniform(referrers, k) < p
         self.clock.fire(referrers)
         if not ok.any():
             return
-        # one conversion per prospect: the lowest-id referrer wins a tie (deterministic)
+        # one registration per prospect: the lowest-id referrer wins a tie (deterministic)
         targets, idx = np.unique(targets[ok], return_index=True)
         by = referrers[ok][idx]
-        u.state[targets] = MEMBER
-        u.source[targets] = SOURCE_REFERRAL
-        u.join_day[targets] = day
-        u.recruited_by[targets] = by
         np.add.at(u.n_referred, by, 1)
-        depth = today.promo_depth if today.promo else 0.0
-        book_purchases(u, today, targets, day, self.cfg.market.price, depth)
-        today.new_members_referral += len(targets)
-        today.new_customers_referral += len(targets)
         today.referrals_converted += len(targets)
-        today.cost += len(targets) * r.reward
-        self.model.bought_outside_clock(targets, day)
-        self.model.joined(targets, day)
+        self.model.register_leads(targets, by, SOURCE_REFERRAL, day)

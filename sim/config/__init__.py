@@ -1,0 +1,251 @@
+"""Typed configuration: dataclasses for every config group, with ranges, units and sources.
+
+Hydra composes YAML from ``conf/`` onto these dataclasses (structured configs), which
+refuses unknown keys and wrong types. :func:`to_config` turns the composed node into real
+typed objects and :func:`validate` checks every declared range before anything is built.
+Every parameter is declared with :func:`param`: its default, allowed range, unit and the
+source of the default (a DOMAIN.md figure, a paper, or "assumption").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.base import PROB, ConfigError, param, sub  # noqa: F401  (re-exported)
+from sim.config.market import FunnelConfig, MarketConfig, SegmentProfile, SegmentsConfig  # noqa: F401
+from sim.config.platform import (  # noqa: F401
+    CHANNELS,
+    DEALER_MODES,
+    ChannelConfig,
+    ChannelProfile,
+    ChannelsConfig,
+    DealerConfig,
+    GroupsConfig,
+)
+from sim.config.strategy import (  # noqa: F401
+    AcquisitionConfig,
+    ChurnConfig,
+    ContentConfig,
+    CostConfig,
+    EventsConfig,
+    KocProgramConfig,
+    MembershipConfig,
+    PromotionConfig,
+    ReferralConfig,
+    SatisfactionConfig,
+    ServiceConfig,
+    StrategyConfig,
+)
+
+# --------------------------------------------------------------------------- population
+
+
+@dataclass
+class PopulationConfig:
+    n_users: int = param(20_000, 10, 50_000_000, unit="simulated users",
+                         doc="users in the reachable market (prospects and brand customers)")
+    scale: int = param(1, 1, 10_000_000, unit="real users per simulated user",
+                       source="choice: lets 1M simulated users stand for a 100M-user base "
+                              "(Starsim pop_scale); counts, money and store caps are scaled")
+
+
+# --------------------------------------------------------------------------- graph
+
+
+@dataclass
+class GraphConfig:
+    kind: str = param("scale_free", source="choice", doc="scale_free | small_world | complete | edge_list")
+    m: int = param(3, 1, 100, unit="edges per new node",
+                   source="assumption; Barabasi & Albert 1999 attachment, mean degree 2m")
+    k: int = param(10, 2, 1000, unit="neighbours (even)", source="Watts & Strogatz 1998; assumption")
+    p_rewire: float = param(0.1, 0.0, 1.0, unit="probability", source="Watts & Strogatz 1998")
+    path: str | None = param(None, source="input file", doc="edge-list file (one 'a b' pair of 0-based user ids per line)")
+
+
+GRAPH_KINDS = ("scale_free", "small_world", "complete", "edge_list")
+
+
+# --------------------------------------------------------------------------- run
+
+
+@dataclass
+class MechanismsConfig:
+    """Switch each mechanism on or off (reduce the model to simple processes)."""
+
+    koc: bool = param(True, source="switch", doc="KOC program (when strategy.koc_program.enabled)")
+    messaging: bool = param(True, source="switch", doc="promotions and content")
+    groups: bool = param(True, source="switch", doc="community groups: activity and death")
+    events: bool = param(True, source="switch", doc="offline events")
+    service: bool = param(True, source="switch", doc="incidents and their resolution")
+    membership: bool = param(True, source="switch", doc="points, tiers and VIP (when enabled)")
+    purchase: bool = param(True, source="switch", doc="need-cycle purchases")
+    funnel: bool = param(True, source="switch", doc="leads: registration -> trial -> purchase")
+    acquisition: bool = param(True, source="switch", doc="store staff recruit in-store buyers")
+    referral: bool = param(True, source="switch", doc="word-of-mouth referrals over the graph")
+    churn: bool = param(True, source="switch", doc="members leave")
+
+
+@dataclass
+class OutputConfig:
+    figures: bool = param(True, source="switch", doc="write PNG figures")
+    progress: bool = param(True, source="switch", doc="progress lines on stderr for long runs")
+
+
+@dataclass
+class Config:
+    population: PopulationConfig = sub(PopulationConfig)
+    graph: GraphConfig = sub(GraphConfig)
+    market: MarketConfig = sub(MarketConfig)
+    strategy: StrategyConfig = sub(StrategyConfig)
+    dealer: DealerConfig = sub(DealerConfig)
+    channel: ChannelConfig = sub(ChannelConfig)
+    channels: ChannelsConfig = sub(ChannelsConfig)
+    groups: GroupsConfig = sub(GroupsConfig)
+    mechanisms: MechanismsConfig = sub(MechanismsConfig)
+    output: OutputConfig = sub(OutputConfig)
+    days: int = param(730, 1, 36_500, unit="simulated days")
+    seed: int = param(1, 0, 2**63 - 1, unit="root seed")
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore (the root config's first default)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Config)
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def to_config(node: DictConfig | dict | Config) -> Config:
+    """Turn a composed Hydra node (or a plain dict of overrides) into a validated :class:`Config`."""
+    schema = OmegaConf.structured(Config)
+    try:
+        # a Config object goes through the schema too, so its field types are checked
+        merged = OmegaConf.merge(schema, OmegaConf.structured(node) if isinstance(node, Config)
+                                 else node)
+        cfg = OmegaConf.to_object(merged)
+    except Exception as exc:  # omegaconf raises several types; report one line
+        raise ConfigError(_omegaconf_message(exc)) from None
+    validate(cfg)
+    return cfg
+
+
+def _omegaconf_message(exc: Exception) -> str:
+    key = getattr(exc, "full_key", None)
+    msg = str(exc).splitlines()[0]
+    if key:
+        return f"{key}: {msg}"
+    return msg
+
+
+def validate(cfg: Config) -> None:
+    """Check every declared range and the cross-field rules; raise ConfigError on the first."""
+    _check_ranges(cfg, "")
+    total = sum(p.share for p in cfg.market.segments.profiles())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ConfigError(f"market.segments: shares sum to {total:g}; allowed: they must sum to 1")
+    if cfg.market.initial_member_share > cfg.market.initial_customer_share:
+        raise ConfigError(f"market.initial_member_share={cfg.market.initial_member_share:g} exceeds "
+                          f"market.initial_customer_share={cfg.market.initial_customer_share:g}; "
+                          "allowed: members are drawn among owners, so member share <= customer share")
+    _check_choice("channel.landing", cfg.channel.landing, CHANNELS)
+    _check_choice("dealer.mode", cfg.dealer.mode, DEALER_MODES)
+    _check_choice("strategy.koc_program.selection", cfg.strategy.koc_program.selection,
+                  ("application", "reach"))
+    m = cfg.strategy.membership
+    if m.senior_points > m.premium_points:
+        raise ConfigError(f"strategy.membership.senior_points={m.senior_points:g} exceeds "
+                          f"premium_points={m.premium_points:g}; allowed: senior <= premium")
+    if cfg.graph.kind not in GRAPH_KINDS:
+        raise ConfigError(f"graph.kind={cfg.graph.kind!r} is not allowed; allowed: "
+                          + ", ".join(GRAPH_KINDS))
+    if cfg.graph.kind == "edge_list" and not cfg.graph.path:
+        raise ConfigError("graph.path is missing; allowed: a path to an edge-list file when "
+                          "graph.kind=edge_list")
+    if cfg.graph.kind == "small_world" and cfg.graph.k % 2:
+        raise ConfigError(f"graph.k={cfg.graph.k} is odd; allowed: an even number >= 2")
+    if cfg.graph.kind == "small_world" and cfg.graph.k >= cfg.population.n_users:
+        raise ConfigError(f"graph.k={cfg.graph.k} is not below population.n_users="
+                          f"{cfg.population.n_users}; allowed: 2 <= k < n_users")
+
+
+def _check_choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{key}={value!r} is not allowed; allowed: {', '.join(allowed)}")
+
+
+def _check_ranges(obj: Any, prefix: str) -> None:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            _check_ranges(value, key + ".")
+            continue
+        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+        if lo is None and hi is None or isinstance(value, bool) or value is None:
+            continue
+        unit = f.metadata.get("unit", "")
+        bad = isinstance(value, float) and not math.isfinite(value)
+        lo_open = f.metadata.get("lo_open", False)
+        if lo is not None and (value <= lo if lo_open else value < lo):
+            bad = True
+        if hi is not None and value > hi:
+            bad = True
+        if bad:
+            low = f"{lo:g} {'<' if lo_open else '<='} " if lo is not None else ""
+            high = f" <= {hi:g}" if hi is not None else ""
+            what = f" ({unit})" if unit else ""
+            raise ConfigError(f"{key}={value!r} is out of range; allowed: {low}value{high}{what}")
+
+
+def describe_parameters(obj: Any = None, prefix: str = "") -> list[dict[str, Any]]:
+    """Every parameter with its default, range, unit and source (for docs and reports).
+
+    Walks a config instance (default: ``Config()``), so nested sections made by factories
+    (the four segments, the three channels) report their own defaults.
+    """
+    obj = Config() if obj is None else obj
+    rows = []
+    for f in dataclasses.fields(obj):
+        key = f"{prefix}{f.name}"
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            rows += describe_parameters(value, key + ".")
+            continue
+        m = f.metadata
+        rows.append({"key": key, "default": value, "lo": m.get("lo"), "hi": m.get("hi"),
+                     "unit": m.get("unit", ""), "source": m.get("source", ""),
+                     "doc": m.get("doc", "")})
+    return rows
+
+
+def config_dict(cfg: Config) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def parameters_markdown() -> str:
+    """docs/parameters.md: every parameter with default, range, unit and source."""
+    lines = [
+        "# Parameters",
+        "",
+        "Generated from `sim/config.py` by `python scripts/gen_parameters.py`; do not edit by",
+        "hand. Defaults shown are the schema's; the presets in `conf/` override some of them.",
+        "",
+        "| key | default | range | unit | source |",
+        "|---|---|---|---|---|",
+    ]
+    for row in describe_parameters():
+        lo, hi = row["lo"], row["hi"]
+        rng = "" if lo is None and hi is None else f"{'' if lo is None else f'{lo:g}'} .. " \
+              f"{'' if hi is None else f'{hi:g}'}"
+        unit = (row["unit"] or row["doc"]).replace("|", "\\|")
+        src = row["source"].replace("|", "\\|")
+        lines.append(f"| `{row['key']}` | {row['default']!r} | {rng} | {unit} | {src} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,122 @@
+"""Platform facts (channels, groups) and the two structural choices: landing channel, dealer mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.config.base import PROB, param, sub
+
+CHANNELS = ("personal_wechat", "wecom", "official_account")
+DEALER_MODES = ("store_run", "brand_central", "co_build")
+
+
+@dataclass
+class ChannelProfile:
+    """What a landing channel does to the relationship (DOMAIN.md, channel table)."""
+
+    monthly_churn: float = param(0.055, **PROB, source="seed 002: personal WeChat friend churn "
+                                 "5-6% (read as per month)")
+    reach: float = param(1.0, 0.0, 1.0, unit="share of messages and answers that reach the user",
+                         source="assumption")
+    trust: float = param(1.0, 0.0, 2.0, unit="x satisfaction gained from service and content",
+                         source="assumption; DOMAIN.md: WeCom feels like talking to a brand")
+    friend_cap: int = param(5000, 1, 10_000_000, unit="friends per staff account",
+                            source="LITERATURE #37: personal WeChat 5,000")
+    daily_add_limit: int = param(100, 1, 1_000_000, unit="safe adds per account per day",
+                                 source="assumption (practitioner: add limits, LITERATURE #37)")
+    ban_hazard: float = param(0.002, 0.0, 1.0, unit="ban hazard per add above the limit",
+                              source="assumption; DOMAIN.md: accounts banned when adding too fast")
+    cost_per_member_month: float = param(0.5, 0.0, 1e6, unit="yuan per member per month",
+                                         source="assumption: accounts, devices, licences")
+
+
+def _personal():
+    return ChannelProfile()
+
+
+def _wecom():
+    return ChannelProfile(monthly_churn=0.35, reach=1.0, trust=0.8, friend_cap=20_000,
+                          daily_add_limit=1_000_000, ban_hazard=0.0, cost_per_member_month=0.3)
+
+
+def _official_account():
+    return ChannelProfile(monthly_churn=0.5, reach=0.3, trust=0.6, friend_cap=10_000_000,
+                          daily_add_limit=1_000_000, ban_hazard=0.0, cost_per_member_month=0.05)
+
+
+@dataclass
+class ChannelsConfig:
+    """Each channel's behaviour; the landing channel (``channel.landing``) picks one for newcomers."""
+
+    personal_wechat: ChannelProfile = sub(_personal)
+    wecom: ChannelProfile = sub(_wecom)
+    official_account: ChannelProfile = sub(_official_account)
+
+    def profiles(self) -> list[ChannelProfile]:
+        return [self.personal_wechat, self.wecom, self.official_account]
+
+
+@dataclass
+class ChannelConfig:
+    """Where newcomers land (DOMAIN.md question 3), config group ``channel/``."""
+
+    landing: str = param("personal_wechat", source="choice",
+                         doc="personal_wechat | wecom | official_account")
+    transfer_on_purchase: bool = param(False, source="seed 002: WeCom for first orders, personal "
+                                       "WeChat for repeat customers", doc="move buyers to personal WeChat")
+
+
+@dataclass
+class GroupsConfig:
+    """Community groups (社群): capacity, activity dynamics, death (Qiu et al. 2016)."""
+
+    capacity: int = param(500, 2, 100_000, unit="members per group", source="LITERATURE #37: "
+                          "WeChat group <= 500 members")
+    decay_days: float = param(45.0, 1.0, 3650.0, unit="days for activity to fall by e without "
+                              "stimulus", source="assumption; DOMAIN.md: groups decay without stimulus")
+    dead_below: float = param(0.1, 0.0, 1.0, unit="activity (0-1) under which a group is dead",
+                              source="assumption")
+    social_lift: float = param(0.1, 0.0, 1.0, unit="activity per day from members' own talk at "
+                               "full activity and satisfaction", source="assumption: activity feeds on itself "
+                               "(bimodal group lifetimes, Qiu et al. 2016)")
+    staff_lift: float = param(0.02, 0.0, 1.0, unit="activity per day from a fully motivated "
+                              "store owner", source="assumption")
+    brand_lift: float = param(0.03, 0.0, 1.0, unit="activity per themed day or content post run "
+                              "by the brand", source="seed 002: themed days lift activity")
+    koc_lift: float = param(0.01, 0.0, 1.0, unit="activity per trained KOC post",
+                            source="assumption; DOMAIN.md: KOCs help run groups (Zeekr)")
+    promo_spam: float = param(0.01, 0.0, 1.0, unit="activity lost per promotion",
+                              source="seed 002: promotions flood groups, posts get buried")
+    churn_beta: float = param(1.0, 0.0, 20.0, unit="log churn hazard ratio in a dead group vs a "
+                              "fully active one", source="assumption; DOMAIN.md: dead groups")
+    referral_lift: float = param(2.0, 0.0, 20.0, unit="log referral-rate ratio per unit of group "
+                                 "activity above 0.5", source="assumption; DOMAIN.md: NIO's "
+                                 "community gives 55% referral sales vs 8-10% at traditional carmakers")
+    loyalty_lift: float = param(0.1, 0.0, 1.0, unit="brand-choice probability added at full "
+                                "group activity", source="seed 000: community members buy more")
+    initial_activity: float = param(0.5, 0.0, 1.0, unit="0-1", source="assumption")
+    cost_per_group_month: float = param(50.0, 0.0, 1e6, unit="yuan per live group per month",
+                                        source="assumption: operator time")
+
+
+@dataclass
+class DealerConfig:
+    """Who owns the store's customers (DOMAIN.md: three dealer modes), config group ``dealer/``."""
+
+    mode: str = param("co_build", source="choice", doc="store_run | brand_central | co_build")
+    attribution: float = param(1.0, 0.0, 1.0, unit="share of private-domain sales credited to "
+                               "the store", source="DOMAIN.md: co-build attributes mini-program "
+                               "sales to the store; store-run staff doubt attribution")
+    brand_operates: bool = param(True, source="DOMAIN.md: brand-central and co-build: the brand "
+                                 "runs engagement", doc="the brand runs themed days and content in groups")
+    shadow_share: float = param(0.0, **PROB, source="DOMAIN.md: brand-central: stores distrust "
+                                "the brand and put users they add into their own shadow groups")
+    group_gifts: float = param(0.5, 0.0, 10.0, unit="x added recruit probability from presale "
+                               "group-only gifts", source="DOMAIN.md: co-build pulls users into "
+                               "groups at presale with group-only gifts")
+    effort_base: float = param(0.05, 0.0, 1.0, unit="staff effort (0-1) with no attribution",
+                               source="assumption")
+    effort_per_attribution: float = param(0.8, 0.0, 1.0, unit="effort added by full attribution",
+                                          source="assumption; DOMAIN.md: incentives drive staff")
+    staff_cost_per_month: float = param(0.0, 0.0, 1e7, unit="yuan per staff member per month "
+                                        "paid by the brand", source="assumption")

@@ -1,0 +1,205 @@
+"""The brand's strategy: every lever it pulls, with its cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.config.base import PROB, param, sub
+
+
+@dataclass
+class AcquisitionConfig:
+    staff_per_store: int = param(2, 1, 100, unit="staff per store", source="assumption")
+    users_per_store: int = param(2000, 10, 10_000_000, unit="real users per store catchment",
+                                 source="assumption")
+
+
+@dataclass
+class PromotionConfig:
+    per_week: float = param(1.0, 0.0, 7.0, unit="promotion messages per week", source="strategy")
+    depth: float = param(0.10, 0.0, 0.9, unit="discount share of price", source="strategy")
+    pull_forward: float = param(20.0, 0.0, 1000.0, unit="added x need hazard per unit of "
+                                "depth x deal-proneness on a promo day", source="assumption; "
+                                "Pauwels et al. 2002: the lift mean-reverts (pull-forward)")
+    choice_boost: float = param(1.0, 0.0, 100.0, unit="added brand-choice probability per unit "
+                                "of depth x deal-proneness", source="assumption; Gupta 1988 via "
+                                "Pauwels et al. 2002: most short-run lift is brand choice")
+    fatigue_per_message: float = param(0.05, 0.0, 10.0, unit="fatigue units per message",
+                                       source="assumption (subscriber fatigue, LITERATURE P19)")
+    fatigue_halflife_days: float = param(30.0, 0.5, 3650.0, unit="days", source="assumption")
+    annoyance: float = param(0.005, 0.0, 1.0, unit="satisfaction lost per promo by a service-"
+                             "seeking user", source="DOMAIN.md: promotion spam buries posts, "
+                             "hurts the experience (seed 000)")
+    deal_drift: float = param(0.002, 0.0, 0.1, unit="deal-proneness gained per promo purchase",
+                              source="Mela, Gupta & Lehmann 1997: promotions make consumers "
+                                     "more promotion-sensitive")
+    cost_per_campaign: float = param(200.0, 0.0, 1e9, unit="yuan per promotion campaign",
+                                     source="assumption")
+
+
+@dataclass
+class ServiceConfig:
+    incidents_per_year: float = param(2.0, 0.0, 365.0, unit="questions/faults per member-year",
+                                      source="assumption")
+    fault_share: float = param(0.3, **PROB, source="assumption: share of incidents that are "
+                               "product faults (the rest questions)")
+    resolve_prob: float = param(0.6, **PROB, source="strategy: answer quality (knowledge base)")
+    capacity_per_1k: float = param(20.0, 0.0, 1e6, unit="answers per day per 1,000 members",
+                                   source="strategy: service staffing")
+    patience_days: float = param(2.0, 0.01, 365.0, unit="days of waiting that cut resolution "
+                                 "by e", source="assumption; NIO answers within 24 h")
+    gain: float = param(0.08, 0.0, 1.0, unit="satisfaction per resolved incident",
+                        source="assumption; seed 000: service raises satisfaction")
+    loss: float = param(0.12, 0.0, 1.0, unit="satisfaction per unresolved incident",
+                        source="assumption")
+    fault_loss_mult: float = param(2.0, 0.0, 10.0, unit="x loss for an unresolved fault",
+                                   source="assumption")
+    proactive_care: float = param(0.0, **PROB,
+                                  source="seed 000: proactive care ('phone dropped: nearest "
+                                         "repair shop'); share of faults pre-empted")
+    negative_wom: float = param(0.1, 0.0, 1.0, unit="brand-choice loss of a friend told of an "
+                                "unresolved fault", source="assumption; DOMAIN.md: unresolved "
+                                "problems spread negative word of mouth")
+    wom_halflife_days: float = param(90.0, 1.0, 3650.0, unit="days", source="assumption")
+    cost_per_incident: float = param(5.0, 0.0, 1e6, unit="yuan per handled incident",
+                                     source="assumption")
+
+
+@dataclass
+class ContentConfig:
+    per_week: float = param(1.0, 0.0, 14.0, unit="content posts per week", source="strategy")
+    themed_days_per_week: float = param(0.0, 0.0, 7.0, unit="themed group days per week",
+                                        source="seed 002: food day, game day, welfare day")
+    gain: float = param(0.01, 0.0, 1.0, unit="satisfaction per post for news-seeking users",
+                        source="assumption; DOMAIN.md: fans want news and product information")
+    cost_per_post: float = param(100.0, 0.0, 1e9, unit="yuan per post or themed day",
+                                 source="assumption")
+
+
+@dataclass
+class ReferralConfig:
+    per_year: float = param(0.5, 0.0, 365.0, unit="recommendations per satisfied customer-year",
+                            source="assumption")
+    reward: float = param(0.0, 0.0, 1e6, unit="yuan per referred purchase", source="strategy")
+    reward_lift: float = param(0.002, 0.0, 1.0, unit="x referral rate added per yuan of reward",
+                               source="assumption; Schmitt et al. 2011: EUR 25 reward, ~60% ROI")
+
+
+@dataclass
+class ChurnConfig:
+    fatigue_beta: float = param(0.6, 0.0, 20.0, unit="log hazard ratio per fatigue unit",
+                                source="assumption")
+    dissatisfaction_beta: float = param(3.0, 0.0, 20.0, unit="log hazard ratio per unit of "
+                                        "satisfaction below 0.7", source="assumption")
+
+
+@dataclass
+class SatisfactionConfig:
+    initial_mean: float = param(0.72, 0.0, 1.0, unit="0-1 scale", source="assumption")
+    initial_sd: float = param(0.15, 0.0, 0.5, unit="0-1 scale", source="assumption")
+    reversion_days: float = param(180.0, 1.0, 1e5, unit="days to drift back to initial mean",
+                                  source="assumption")
+    loyalty_base: float = param(0.35, **PROB, source="assumption: probability a member at "
+                                "satisfaction 0.5 buys the brand when need arrives")
+    loyalty_slope: float = param(1.2, 0.0, 10.0, unit="probability per satisfaction unit",
+                                 source="assumption")
+
+
+@dataclass
+class KocProgramConfig:
+    """Find, train and reward KOCs (DOMAIN.md; seed 004: survey/application, training)."""
+
+    enabled: bool = param(False, source="strategy", doc="run a KOC program")
+    selection: str = param("application", source="seed 004: survey and application; or by reach",
+                           doc="application | reach")
+    share: float = param(0.02, 0.0, 0.5, unit="share of members made KOCs", source="strategy")
+    training: float = param(0.5, 0.0, 1.0, unit="0-1 training intensity", source="strategy")
+    referral_gain: float = param(2.0, 0.0, 50.0, unit="x referral rate added at full training",
+                                 source="assumption; Zeekr: 165 KOC-referred orders in 8 days")
+    conversion_gain: float = param(0.5, 0.0, 10.0, unit="x registration probability added at "
+                                   "full training", source="assumption; DOMAIN.md: KOC referrals "
+                                   "convert far better than ads")
+    answers_per_day: float = param(0.5, 0.0, 100.0, unit="questions answered per KOC per day at "
+                                   "full training", source="assumption; Zeekr volunteers, NIO "
+                                   "300 experts")
+    posts_per_week: float = param(1.0, 0.0, 50.0, unit="UGC posts per KOC per week",
+                                  source="assumption")
+    recognition_gain: float = param(0.02, 0.0, 1.0, unit="satisfaction per month from status",
+                                    source="DOMAIN.md: titles, certificates, early access")
+    reward_per_month: float = param(50.0, 0.0, 1e6, unit="yuan per KOC per month",
+                                    source="assumption")
+    churn_mult: float = param(0.5, 0.0, 10.0, unit="x churn hazard of a KOC", source="assumption")
+
+
+@dataclass
+class MembershipConfig:
+    """Points, tiers and paid VIP (DOMAIN.md: membership and points; Xibei 299 yuan a year)."""
+
+    enabled: bool = param(False, source="strategy", doc="points and tiers")
+    points_per_yuan: float = param(1.0, 0.0, 100.0, unit="points per yuan spent", source="assumption")
+    task_points_per_week: float = param(20.0, 0.0, 1e5, unit="points per week for check-ins, "
+                                        "posts and shares at full group activity",
+                                        source="DOMAIN.md: points for tasks")
+    senior_points: float = param(2000.0, 0.0, 1e9, unit="lifetime points for tier 2",
+                                 source="assumption")
+    premium_points: float = param(10000.0, 0.0, 1e9, unit="lifetime points for tier 3",
+                                  source="assumption")
+    tier_loyalty: float = param(0.05, 0.0, 1.0, unit="brand-choice probability added per tier "
+                                "above normal", source="assumption")
+    tier_churn_mult: float = param(0.8, 0.0, 1.0, unit="x churn hazard per tier above normal",
+                                   source="assumption")
+    redeem_at: float = param(1000.0, 1.0, 1e9, unit="points balance that is redeemed",
+                             source="assumption")
+    point_value: float = param(0.01, 0.0, 100.0, unit="yuan of cost per redeemed point",
+                               source="assumption: 1 point ~ 1 fen")
+    redeem_gain: float = param(0.03, 0.0, 1.0, unit="satisfaction per redemption",
+                               source="assumption")
+    vip: bool = param(False, source="strategy", doc="offer a paid VIP membership")
+    vip_fee: float = param(299.0, 0.0, 1e6, unit="yuan per year", source="DOMAIN.md: Xibei 299 "
+                           "yuan a year")
+    vip_discount: float = param(0.1, 0.0, 0.9, unit="discount share for VIPs", source="assumption")
+    vip_uptake_per_year: float = param(0.5, 0.0, 365.0, unit="upgrades per eligible member-year",
+                                       source="assumption")
+    vip_min_spend_year: float = param(1500.0, 0.0, 1e9, unit="yuan of expected yearly spend to "
+                                      "consider VIP", source="assumption: the fee pays back")
+    vip_frequency_mult: float = param(1.3, 1.0, 10.0, unit="x need hazard of a VIP",
+                                      source="assumption; Xibei: super users give 40%+ of revenue")
+    vip_churn_mult: float = param(0.5, 0.0, 1.0, unit="x churn hazard of a VIP",
+                                  source="assumption")
+    vip_renew_prob: float = param(0.7, **PROB, source="assumption")
+
+
+@dataclass
+class EventsConfig:
+    """Offline events and clubs (NIO: 15k users a week, thousands of new users, 1,000+ leads)."""
+
+    per_week: float = param(0.0, 0.0, 100.0, unit="events per week", source="strategy")
+    capacity: int = param(100, 1, 10_000_000, unit="real attendees per event",
+                          source="assumption; NIO 15k users a week across its events")
+    gain: float = param(0.1, 0.0, 1.0, unit="satisfaction per event x recognition need",
+                        source="assumption")
+    guest_prob: float = param(0.2, **PROB, source="assumption; NIO: events bring thousands of "
+                              "new users and 1,000+ leads weekly")
+    cost_per_attendee: float = param(100.0, 0.0, 1e6, unit="yuan per attendee", source="assumption")
+
+
+@dataclass
+class CostConfig:
+    per_member_month: float = param(1.0, 0.0, 1e6, unit="yuan per member per month (operators)",
+                                    source="assumption")
+
+
+@dataclass
+class StrategyConfig:
+    name: str = param("service_led", source="preset name")
+    acquisition: AcquisitionConfig = sub(AcquisitionConfig)
+    promotion: PromotionConfig = sub(PromotionConfig)
+    service: ServiceConfig = sub(ServiceConfig)
+    content: ContentConfig = sub(ContentConfig)
+    referral: ReferralConfig = sub(ReferralConfig)
+    churn: ChurnConfig = sub(ChurnConfig)
+    satisfaction: SatisfactionConfig = sub(SatisfactionConfig)
+    koc_program: KocProgramConfig = sub(KocProgramConfig)
+    membership: MembershipConfig = sub(MembershipConfig)
+    events: EventsConfig = sub(EventsConfig)
+    cost: CostConfig = sub(CostConfig)

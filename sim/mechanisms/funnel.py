@@ -1,0 +1,65 @@
+"""The lead funnel: registration -> trial -> purchase (Zeekr: referral registration ->
+test drive 27%, -> purchase 20%; DOMAIN.md).
+
+A prospect referred by a friend or brought to an event registers (joins the private domain
+as a lead: a member who has not bought). After a delay (exponential, mean
+``trial_delay_days``) a lead takes a trial (test drive, store visit, first sample) with
+probability ``trial_prob``; after another delay a trialled lead buys with probability
+``purchase_prob``. A lead who drops out stays a member who has not bought. Switched off,
+leads stay leads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.columns import SOURCE_EVENT, SOURCE_REFERRAL
+from sim.mechanisms.base import Mechanism
+
+
+class Funnel(Mechanism):
+    name = "funnel"
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.users.add("lead_due", np.float64, np.inf, self.name)
+        self.f = self.cfg.market.funnel
+
+    def on_register(self, ids: np.ndarray, day: int) -> None:
+        wait = self.f.trial_delay_days * self.stream("trial_wait").exponential(ids, 0)
+        self.users.lead_due[ids] = day + np.ceil(wait)
+
+    def on_churn(self, ids: np.ndarray) -> None:
+        self.users.lead_due[ids] = np.inf
+        self.users.lead_stage[ids] = 0
+
+    def step(self, day: int) -> None:
+        u, f, today = self.users, self.f, self.model.today
+        due = np.flatnonzero(u.lead_due <= day)
+        if len(due) == 0:
+            return
+        stage = u.lead_stage[due]
+        reg = due[stage == 1]
+        if len(reg):
+            go = self.stream("trial").uniform(reg, 0) < f.trial_prob
+            tried, dropped = reg[go], reg[~go]
+            u.lead_stage[tried] = 2
+            wait = f.purchase_delay_days * self.stream("buy_wait").exponential(tried, 0)
+            u.lead_due[tried] = day + np.maximum(1.0, np.ceil(wait))
+            u.lead_stage[dropped] = 0
+            u.lead_due[dropped] = np.inf
+            today.trials += len(tried)
+        trial = due[stage == 2]
+        if len(trial):
+            buy = trial[self.stream("buy").uniform(trial, 0) < f.purchase_prob]
+            u.lead_stage[trial] = 0
+            u.lead_due[trial] = np.inf
+            if len(buy):
+                depth = today.promo_depth if today.promo else 0.0
+                self.model.book(buy, day, depth)
+                src = u.source[buy]
+                today.new_customers_referral += int(np.count_nonzero(src == SOURCE_REFERRAL))
+                today.new_customers_event += int(np.count_nonzero(src == SOURCE_EVENT))
+                today.cost += int(np.count_nonzero(src == SOURCE_REFERRAL)) * \
+                    self.cfg.strategy.referral.reward
+                self.model.bought_outside_clock(buy, day)
