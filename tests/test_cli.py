@@ -189,7 +189,7 @@ BAD_INPUT = [
     ("unknown_nested_key", ["strategy.promotion.dept=1"],
      ["strategy.promotion.dept", "unknown key", "allowed", "depth"]),
     ("wrong_type", ["days=abc"], ["days", "abc", "integer"]),
-    ("segments_not_summing_to_one", ["market.segments.fan=0.5"],
+    ("segments_not_summing_to_one", ["market.segments.fan.share=0.5"],
      ["market.segments", "allowed", "sum to 1"]),
     ("odd_k_small_world", ["graph=small_world", "graph.k=3"], ["graph.k", "3", "allowed", "even"]),
     ("malformed_edge_list", _malformed, ["graph.path", "edges_bad.txt", "line 3", "2 x"]),
