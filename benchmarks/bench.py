@@ -27,8 +27,9 @@ HERE = Path(__file__).resolve().parent
 EXTRA = [a for a in os.environ.get("BENCH_EXTRA", "").split() if a]
 DEFAULT_SIZES = ["100000x365", "1000000x1095"]
 FULL_SIZES = DEFAULT_SIZES + ["10000000x365"]
-REDUCED = ["mechanisms.messaging=false", "mechanisms.service=false", *EXTRA,
-           "mechanisms.acquisition=false"]
+REDUCED = [f"mechanisms.{m}=false" for m in
+           ("koc", "messaging", "groups", "events", "service", "membership", "acquisition")]
+REDUCED += EXTRA
 
 
 def peak_rss_mib() -> float:
