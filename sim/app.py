@@ -26,17 +26,19 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from sim.viz import assets, network, plots
-from sim.viz.model import LEVERS, NONE, DashboardModel, default_config, presets
+from sim.viz.model import NONE, DashboardModel, available_levers, default_config, presets
 
 logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
 
 TITLE = "siyu-sim: private-domain strategy dashboard"
 DEFAULT_N_USERS = 2000
 CSS = """
-.siyu-kpis { border-collapse: collapse; font-size: 13px; width: 100%; }
-.siyu-kpis th, .siyu-kpis td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }
-.siyu-kpis th:first-child, .siyu-kpis td:first-child { text-align: left; }
-.siyu-caption { font-size: 13px; margin-bottom: 4px; }
+.siyu-kpi-table { max-height: 385px; overflow-y: auto; }
+.siyu-kpis { border-collapse: collapse; font-size: 12px; width: 100%; }
+.siyu-kpis th, .siyu-kpis td { padding: 1px 6px; border-bottom: 1px solid #ddd; text-align: right;
+  line-height: 1.35; }
+.siyu-kpis th:first-child, .siyu-kpis td:first-child { text-align: left; white-space: nowrap; }
+.siyu-caption { font-size: 12px; margin-bottom: 3px; }
 .siyu-caption:first-child { font-weight: bold; }
 .siyu-note { font-size: 13px; padding: 8px; }
 .siyu-plot, .siyu-network { max-width: 100%; max-height: 380px; object-fit: contain; }
@@ -65,9 +67,9 @@ def model_params() -> dict:
         "apply_levers": {"type": "Checkbox", "label": "Apply the lever sliders to A "
                          "(off: the strategy preset's values)", "value": False},
     }
-    for name, lever in LEVERS.items():
+    for name, lever in available_levers().items():
         params[name] = {"type": "SliderFloat", "label": lever.label,
-                        "value": lever.preset_value(cfg), "min": lever.lo, "max": lever.hi,
+                        "value": lever.value(cfg), "min": lever.lo, "max": lever.hi,
                         "step": lever.step}
     return params
 
@@ -135,7 +137,7 @@ def Page():
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m sim.app``: ``solara run sim.app`` with the local front-end files."""
+    """``python -m sim.app``: ```solara run sim.app``` with the local front-end files."""
     p = argparse.ArgumentParser(prog="python -m sim.app", description=TITLE)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
@@ -157,8 +159,10 @@ def main(argv: list[str] | None = None) -> None:
               f"{assets_dir} ({', '.join(gone)}); the server will try a public CDN, which needs "
               "internet. Fetch them once with: bash scripts/fetch_solara_assets.sh",
               file=sys.stderr)
-    cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host,
-           "--port", str(args.port), "--no-open", "--no-check-version"]
+    # not "python -m solara": its auto-restart (--dev) pickles a function of solara.__main__,
+    # which only resolves when that module is imported under its own name
+    cmd = [sys.executable, "-c", "from solara.__main__ import main; main()", "run", "sim.app",
+           "--host", args.host, "--port", str(args.port), "--no-open", "--no-check-version"]
     cmd += ["--auto-restart"] if args.dev else ["--production"]
     print(f"siyu-sim dashboard: http://{args.host}:{args.port}/ (assets: {assets_dir})",
           flush=True)

@@ -21,7 +21,8 @@ SEGMENT_NAMES = ("ordinary", "fan", "koc", "enthusiast")
 
 # how users came to the private domain
 SOURCE_NONE, SOURCE_INITIAL, SOURCE_STORE, SOURCE_REFERRAL, SOURCE_EVENT = 0, 1, 2, 3, 4
-SOURCE_NAMES = ("none", "initial", "store", "referral", "event")
+SOURCE_ADOPTION = 5  # Bass validation: advertising + word of mouth
+SOURCE_NAMES = ("none", "initial", "store", "referral", "event", "adoption")
 
 
 class Columns:

@@ -23,6 +23,7 @@ class Today:
     new_customers_store: int = 0
     new_customers_referral: int = 0
     new_customers_event: int = 0
+    adoptions: int = 0                  # Bass validation adoptions
     new_leads: int = 0                  # prospects who registered (referral or event guests)
     trials: int = 0
     shadow_recruits: int = 0            # added by staff into stores' own groups (not the brand's)

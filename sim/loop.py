@@ -10,8 +10,9 @@
 8.  ``funnel``      leads move on: registration -> trial -> purchase
 9.  ``acquisition`` store staff add today's in-store buyers, within caps, risking bans
 10. ``referral``    customers recommend the brand to graph neighbours; prospects register
-11. ``churn``       members leave on channel churn, fatigue, dissatisfaction, dead groups
-12. ``metrics``     the day's reporters are computed from the columns and collected
+11. ``adoption``    (validation only, ``bass.enabled``) Bass advertising + word of mouth
+12. ``churn``       members leave on channel churn, fatigue, dissatisfaction, dead groups
+13. ``metrics``     the day's reporters are computed from the columns and collected
 
 So a promotion lands before the purchase decision it pulls forward, a service failure
 before the churn decision it provokes, and a user recruited today can churn today. A
@@ -25,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 from sim.mechanisms.acquisition import Acquisition
+from sim.mechanisms.adoption import Adoption
 from sim.mechanisms.churn import Churn
 from sim.mechanisms.events import Events
 from sim.mechanisms.funnel import Funnel
@@ -47,6 +49,7 @@ PHASES = (
     ("funnel", Funnel),
     ("acquisition", Acquisition),
     ("referral", Referral),
+    ("adoption", Adoption),
     ("churn", Churn),
 )
 

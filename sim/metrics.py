@@ -28,7 +28,7 @@ SERIES = (
     "new_referrals", "new_referrals_converted", "new_attendees", "new_redemptions",
     "new_vip_upgrades", "n_groups_live", "n_groups_dead", "mean_group_activity",
     "promo", "content", "mean_satisfaction", "mean_fatigue", "nps",
-    "cum_purchases", "cum_revenue", "cum_cost",
+    "cum_purchases", "cum_revenue", "cum_cost", "new_adoptions", "cum_adopters_share",
 )
 CHANNEL_KEYS = ("personal_wechat", "wecom", "official_account")
 
@@ -46,7 +46,7 @@ _FLOWS = (
     ("new_resolved", "resolved"), ("new_negative_wom", "negative_wom"),
     ("new_referrals", "referrals"), ("new_referrals_converted", "referrals_converted"),
     ("new_attendees", "attendees"), ("new_redemptions", "redemptions"),
-    ("new_vip_upgrades", "vip_upgrades"),
+    ("new_vip_upgrades", "vip_upgrades"), ("new_adoptions", "adoptions"),
 )
 
 
@@ -124,6 +124,9 @@ class Reporter:
             "cum_purchases": self.cum["purchases"],
             "cum_revenue": self.cum["revenue"],
             "cum_cost": self.cum["cost"],
+            # users who ever left the prospect state (joined): the Bass F(t) when all start out
+            "cum_adopters_share": (u.n - (u.n - n_members - self.n_churned)) / u.n
+            if u.n else float("nan"),
         })
         self.row = row
         return row

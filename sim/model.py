@@ -44,6 +44,8 @@ class SiyuModel(mesa.Model):
         self.day = 0
         self._members: np.ndarray | None = None
         self.timer = PhaseTimer()
+        # (ids, day, amount) chunks of every private-domain purchase, when exported
+        self.transactions: list | None = [] if cfg.export.transactions else None
 
         enabled = cfg.mechanisms
         self.mechanisms: dict[str, Mechanism] = {
@@ -78,16 +80,19 @@ class SiyuModel(mesa.Model):
 
     def joined(self, ids: np.ndarray, day: int) -> None:
         """Users who entered the private domain today: mechanisms arm their clocks."""
-        m = self.members()  # insert the (sorted, new) ids in place: O(members), no rescan of users
-        self._members = np.insert(m, np.searchsorted(m, ids), ids)
+        # callers set the state first; with no index yet, building it picks the newcomers up
+        if self._members is not None:  # insert the sorted new ids: O(members), no rescan
+            m = self._members
+            self._members = np.insert(m, np.searchsorted(m, ids), ids)
         for mech in self.mechanisms.values():
             hook = getattr(mech, "on_join", None)
             if hook is not None:
                 hook(ids)
 
     def churned(self, ids: np.ndarray, day: int) -> None:
-        m = self.members()
-        self._members = np.delete(m, np.searchsorted(m, ids))
+        if self._members is not None:
+            m = self._members
+            self._members = np.delete(m, np.searchsorted(m, ids))
         for mech in self.mechanisms.values():
             hook = getattr(mech, "on_churn", None)
             if hook is not None:
@@ -124,6 +129,8 @@ class SiyuModel(mesa.Model):
             d = np.where(self.users.vip_until[ids] >= day,
                          1 - (1 - discount) * (1 - vip.vip_discount), discount)
         net = book_purchases(self.users, self.today, ids, day, self.config.market.price, d)
+        if self.transactions is not None:
+            self.transactions.append((ids.astype(np.int64), np.full(len(ids), day, np.int32), net))
         for mech in self.mechanisms.values():
             hook = getattr(mech, "on_purchase", None)
             if hook is not None:
@@ -177,6 +184,14 @@ class SiyuModel(mesa.Model):
         """The daily series as columns (one row per simulated day)."""
         df = self.datacollector.get_model_vars_dataframe()
         return {c: df[c].to_numpy() for c in df.columns}
+
+    def transaction_log(self) -> dict[str, np.ndarray]:
+        """Every private-domain purchase: customer_id, date (day), amount (yuan, net)."""
+        if self.transactions is None:
+            raise ValueError("transactions are not recorded: set export.transactions=true")
+        chunks = self.transactions or [(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0))]
+        ids, days, amounts = (np.concatenate(c) for c in zip(*chunks, strict=True))
+        return {"customer_id": ids, "date": days, "amount": amounts}
 
     def summary(self) -> dict[str, Any]:
         return summarize(self.users, self.series(), self.config.market.gross_margin,

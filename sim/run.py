@@ -75,9 +75,14 @@ def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None | bool = True) 
         "config": config_dict(cfg),
     }
     files = [write_parquet(out_dir / "series.parquet", series)]
+    if cfg.export.transactions:
+        files.append(write_parquet(out_dir / "transactions.parquet", model.transaction_log()))
     if cfg.output.figures:
         title = f"{cfg.market.name} / {cfg.strategy.name}, {cfg.population.n_users:,} users, seed {cfg.seed}"
         files += draw_figures(series, out_dir / "figures", title)
+    summary["files"] = [str(f.relative_to(out_dir).parts[0]) + ("/" if f.parent != out_dir else "")
+                        for f in files]
+    summary["files"] = list(dict.fromkeys(summary["files"]))  # figures/ once
     # summary.json last: its presence marks a finished run
     files.append(write_json(out_dir / "summary.json", summary))
     if echo:
@@ -105,5 +110,5 @@ def human_summary(s: dict[str, Any], out_dir: Path) -> str:
         f"{_pct(s['top20_revenue_share'])}",
         f"  built in {t['build_s']:.2f} s, ran in {t['run_s']:.2f} s "
         f"({1000 * t['run_s'] / max(1, s['days']):.2f} ms/day)",
-        f"files: {out_dir}/summary.json, series.parquet, figures/",
+        f"files: {out_dir}/summary.json, " + ", ".join(s["files"]),
     ])

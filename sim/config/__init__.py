@@ -87,7 +87,26 @@ class MechanismsConfig:
     funnel: bool = param(True, source="switch", doc="leads: registration -> trial -> purchase")
     acquisition: bool = param(True, source="switch", doc="store staff recruit in-store buyers")
     referral: bool = param(True, source="switch", doc="word-of-mouth referrals over the graph")
+    adoption: bool = param(True, source="switch", doc="Bass adoption (when bass.enabled)")
     churn: bool = param(True, source="switch", doc="members leave")
+
+
+@dataclass
+class BassConfig:
+    """Bass (1969) diffusion, for validation: advertising p plus word of mouth q."""
+
+    enabled: bool = param(False, source="switch", doc="prospects adopt at hazard p + q x "
+                          "adopted share of contacts")
+    p: float = param(0.01, 0.0, 1.0, unit="innovation hazard per day",
+                     source="LITERATURE #22: p ~0.03 per year on average (here per day)")
+    q: float = param(0.3, 0.0, 10.0, unit="imitation hazard per day at full adoption of contacts",
+                     source="LITERATURE #22: q ~0.38 per year on average (here per day)")
+
+
+@dataclass
+class ExportConfig:
+    transactions: bool = param(False, source="switch", doc="write transactions.parquet "
+                               "(customer_id, date, amount) for repeat-purchase models")
 
 
 @dataclass
@@ -107,6 +126,8 @@ class Config:
     channels: ChannelsConfig = sub(ChannelsConfig)
     groups: GroupsConfig = sub(GroupsConfig)
     mechanisms: MechanismsConfig = sub(MechanismsConfig)
+    bass: BassConfig = sub(BassConfig)
+    export: ExportConfig = sub(ExportConfig)
     output: OutputConfig = sub(OutputConfig)
     days: int = param(730, 1, 36_500, unit="simulated days")
     seed: int = param(1, 0, 2**63 - 1, unit="root seed")

@@ -55,33 +55,60 @@ def default_config() -> sim.Config:
 
 @dataclass(frozen=True)
 class Lever:
-    """A strategy parameter the dashboard exposes as a slider."""
+    """A strategy parameter the dashboard exposes as a slider.
 
-    key: str  # dotted config key
+    ``keys`` are candidate dotted config keys, newest schema first: the first one the
+    config has is the one moved, so the dashboard follows renames in ``sim.config``.
+    """
+
+    keys: tuple[str, ...]
     label: str
+    short: str  # for captions
     lo: float
     hi: float
     step: float
 
-    def preset_value(self, cfg: sim.Config) -> float:
-        obj = cfg
-        for part in self.key.split("."):
-            obj = getattr(obj, part)
-        return float(obj)
+    def key(self, cfg: sim.Config) -> str | None:
+        for key in self.keys:
+            if _get(cfg, key) is not None:
+                return key
+        return None
+
+    def value(self, cfg: sim.Config) -> float | None:
+        key = self.key(cfg)
+        return None if key is None else float(_get(cfg, key))
 
 
-# keyword argument of DashboardModel -> lever (ranges within sim/config.py's allowed ranges)
+def _get(cfg: sim.Config, key: str):
+    obj = cfg
+    for part in key.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj if isinstance(obj, (int, float)) and not isinstance(obj, bool) else None
+
+
+# keyword argument of DashboardModel -> lever (ranges within sim.config's allowed ranges)
 LEVERS: dict[str, Lever] = {
-    "promo_per_week": Lever("strategy.promotion.per_week", "Promotions per week", 0.0, 7.0, 0.25),
-    "promo_depth": Lever("strategy.promotion.depth", "Discount depth (share of price)",
-                         0.0, 0.9, 0.05),
-    "resolve_prob": Lever("strategy.service.resolve_prob", "Service resolve probability",
-                          0.0, 1.0, 0.05),
-    "content_per_week": Lever("strategy.content.per_week", "Content posts per week",
-                              0.0, 14.0, 0.5),
-    "referral_conversion": Lever("strategy.referral.conversion", "Referral conversion",
+    "promo_per_week": Lever(("strategy.promotion.per_week",), "Promotions per week",
+                            "promotions/week", 0.0, 7.0, 0.25),
+    "promo_depth": Lever(("strategy.promotion.depth",), "Discount depth (share of price)",
+                         "discount depth", 0.0, 0.9, 0.05),
+    "resolve_prob": Lever(("strategy.service.resolve_prob",), "Service resolve probability",
+                          "resolve prob.", 0.0, 1.0, 0.05),
+    "content_per_week": Lever(("strategy.content.per_week",), "Content posts per week",
+                              "content/week", 0.0, 14.0, 0.5),
+    # a recommended friend's first step: registering (full model), else buying (first model)
+    "referral_conversion": Lever(("market.funnel.register_prob", "strategy.referral.conversion"),
+                                 "Referral conversion (friend registers)", "referral conversion",
                                  0.0, 1.0, 0.05),
 }
+
+
+def available_levers() -> dict[str, Lever]:
+    """The levers the current config schema has."""
+    cfg = default_config()
+    return {name: lever for name, lever in LEVERS.items() if lever.key(cfg) is not None}
 
 
 class DashboardModel(mesa.Model):
@@ -128,16 +155,17 @@ class DashboardModel(mesa.Model):
         # rounded: slider arithmetic gives values like 0.15000000000000002
         self.levers = {k: round(float(v), 6) for k, v in values.items() if v is not None} \
             if apply_levers else {}
-        lever_overrides = [f"{LEVERS[k].key}={v!r}" for k, v in self.levers.items()]
-
         cfg_preset = load_config(common + [f"strategy={self.strategy}"])
+        lever_overrides = [f"{LEVERS[k].key(cfg_preset)}={v!r}" for k, v in self.levers.items()
+                           if LEVERS[k].key(cfg_preset) is not None]
         cfg_a = load_config(common + [f"strategy={self.strategy}"] + lever_overrides) \
             if lever_overrides else cfg_preset
-        # levers moved away from the preset: (preset value, dashboard value)
-        self.lever_changes = {k: (LEVERS[k].preset_value(cfg_preset), v)
-                              for k, v in self.levers.items()
-                              if abs(v - LEVERS[k].preset_value(cfg_preset)) > 1e-9}
-        self.lever_values = {k: lever.preset_value(cfg_a) for k, lever in LEVERS.items()}
+        # A's value of each lever, and the levers moved away from the preset: (preset, A)
+        self.lever_values = {k: lever.value(cfg_a) for k, lever in LEVERS.items()
+                             if lever.key(cfg_a) is not None}
+        self.lever_changes = {k: (LEVERS[k].value(cfg_preset), v)
+                              for k, v in self.lever_values.items()
+                              if abs(v - LEVERS[k].value(cfg_preset)) > 1e-9}
         label_a = f"A: {self.strategy}" + (" + levers" if self.lever_changes else "")
         self.scenarios: dict[str, sim.SiyuModel] = {label_a: sim.SiyuModel(cfg_a)}
         if self.compare != NONE:

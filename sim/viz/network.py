@@ -14,12 +14,14 @@ from collections import OrderedDict
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 MAX_NODES = 2000
 
 # state codes of sim's user table: 0 prospect, 1 member, 2 churned
 STATES = ((0, "prospect", "#c8c8c8", 3.0), (1, "member", "#1f77b4", 14.0),
           (2, "churned", "#d62728", 10.0))
+PLURAL = {"prospect": "prospects", "member": "members", "churned": "churned"}
 
 _LAYOUTS: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -99,14 +101,14 @@ def drawable(model) -> str | None:
 def network_png(scenarios: dict, day: int, dpi: int = 80) -> bytes:
     """PNG of each scenario's graph side by side, users coloured by state."""
     items = list(scenarios.items())
-    fig = Figure(figsize=(4.6 * len(items), 4.8), dpi=dpi)
+    fig = Figure(figsize=(4.0 * len(items), 4.4), dpi=dpi)
     axes = fig.subplots(1, len(items), squeeze=False)[0]
     for ax, (label, model) in zip(axes, items, strict=True):
         ax.set_axis_off()
         why = drawable(model)
         if why is not None:
-            ax.text(0.5, 0.5, why, ha="center", va="center", wrap=True, fontsize=9)
-            ax.set_title(label, fontsize=10)
+            ax.text(0.5, 0.5, why, ha="center", va="center", wrap=True, fontsize=11)
+            ax.set_title(label, fontsize=11)
             continue
         g = model.graph
         pos = layout(g.indptr, g.indices)
@@ -115,17 +117,19 @@ def network_png(scenarios: dict, day: int, dpi: int = 80) -> bytes:
         ax.add_collection(LineCollection(segs, linewidths=0.25, colors="#9a9a9a", alpha=0.25,
                                          zorder=1))
         state = np.asarray(model.users.state)
+        counts = []
         for code, name, color, size in STATES:
             sel = state == code
-            ax.scatter(pos[sel, 0], pos[sel, 1], s=size, c=color, linewidths=0,
-                       label=f"{name} ({int(sel.sum()):,})", zorder=2 + code)
+            ax.scatter(pos[sel, 0], pos[sel, 1], s=size, c=color, linewidths=0, zorder=2 + code)
+            counts.append(f"{int(sel.sum()):,} {PLURAL[name]}")
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.02, 1.02)
         ax.set_aspect("equal")
-        ax.set_title(f"{label}, day {day}", fontsize=10)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8,
-                  frameon=False, markerscale=1.2)
-    fig.tight_layout()
+        ax.set_title(f"{label}, day {day}\n" + " · ".join(counts), fontsize=11)
+    handles = [Line2D([], [], marker="o", linestyle="", color=color, label=name,
+                      markersize=6 if code else 4) for code, name, color, _ in STATES]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=11, frameon=False)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.1, top=0.86, wspace=0.05)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()

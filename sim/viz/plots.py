@@ -13,10 +13,12 @@ from collections.abc import Callable
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 Series = dict[str, np.ndarray]
 
 # name -> (title, y label, series -> values); cumulative flows are cumulated from `new_` columns
+# (counts: integer y ticks; cumulative: y from 0)
 KPI_PLOTS: dict[str, tuple[str, str, Callable[[Series], np.ndarray]]] = {
     "members": ("Members in the private domain", "users", lambda s: s["n_members"]),
     "churn": ("Churned members (cumulative)", "users", lambda s: s["n_churned"]),
@@ -27,6 +29,9 @@ KPI_PLOTS: dict[str, tuple[str, str, Callable[[Series], np.ndarray]]] = {
     "revenue": ("Revenue (cumulative)", "yuan", lambda s: s["cum_revenue"]),
     "satisfaction": ("Mean member satisfaction", "0-1", lambda s: s["mean_satisfaction"]),
 }
+
+CUMULATIVE = ("churn", "referrals", "repurchase", "revenue")
+COUNTS = ("members", "churn", "referrals", "repurchase")
 
 STYLES = ({"color": "#1f77b4", "linestyle": "-"}, {"color": "#ff7f0e", "linestyle": "--"})
 
@@ -62,6 +67,12 @@ def kpi_png(scenarios: dict, name: str, dpi: int = 80) -> bytes:
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
+    if not empty and name in CUMULATIVE:
+        top = max(float(np.nanmax(fn(series(m)))) for m in scenarios.values())
+        top = max(1.0, 1.05 * top)
+        ax.set_ylim(-0.02 * top, top)
+    if name in COUNTS:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if name == "revenue":
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 5))
     fig.tight_layout()
@@ -73,27 +84,23 @@ def kpi_png(scenarios: dict, name: str, dpi: int = 80) -> bytes:
 def _num(x, kind: str) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
-    if kind == "pct":
-        return f"{100 * x:.1f}%"
-    if kind == "pp":  # a difference of two rates, in percentage points
-        return f"{100 * x:.1f} pp"
-    if kind == "money":
-        return f"{x:,.0f}"
+    x = float(x)
+    if kind in ("pct", "pp"):  # pp: a difference of two rates, in percentage points
+        v = round(100 * x, 1) + 0.0  # + 0.0: no "-0.0"
+        return f"{v:.1f}%" if kind == "pct" else f"{v:.1f} pp"
     if kind == "ratio":
-        return f"{x:.2f}"
-    if kind == "score":
-        return f"{x:.0f}"
-    return f"{int(round(x)):,}"
+        return f"{round(x, 2) + 0.0:.2f}"
+    return f"{round(x) + 0:,}"
 
 
 # table rows: (label, summary key or series column, kind)
 TABLE_ROWS = (
     ("Members", "members_end", "int"),
-    ("Customers among members", "customers_end", "int"),
+    ("Customers (members)", "customers_end", "int"),
     ("Churned members", "n_churned", "int"),
     ("Monthly churn rate", "monthly_churn_rate", "pct"),
-    ("New customers by referral", "new_customers_referral", "int"),
-    ("Referral share of new customers", "referral_share", "pct"),
+    ("Customers by referral", "new_customers_referral", "int"),
+    ("Referral share", "referral_share", "pct"),
     ("Repurchase rate", "repurchase_rate", "pct"),
     ("Purchases", "purchases", "int"),
     ("Revenue (yuan)", "revenue", "money"),
@@ -125,10 +132,9 @@ def kpi_table(dash) -> tuple[list[str], list[str], list[list[str]]]:
     caption = [f"Day {dash.day} of {dash.days} · market {dash.market} · graph "
                f"{dash.graph_kind} · {dash.n_users:,} users · seed {dash.seed}"]
     caption.append("A's levers: " + ", ".join(
-        f"{lever.label.lower()} "
-        + (f"{dash.lever_changes[k][0]:g} → {dash.lever_changes[k][1]:g}"
-           if k in dash.lever_changes else f"{dash.lever_values[k]:g}")
-        for k, lever in LEVERS.items()))
+        f"{LEVERS[k].short} "
+        + (f"{dash.lever_changes[k][0]:g} → {v:g}" if k in dash.lever_changes else f"{v:g}")
+        for k, v in dash.lever_values.items()))
     rows = []
     for label, key, kind in TABLE_ROWS:
         row = [label] + [_num(v.get(key), kind) for v in values]
@@ -136,8 +142,8 @@ def kpi_table(dash) -> tuple[list[str], list[str], list[list[str]]]:
             a, b = values[0].get(key), values[1].get(key)
             ok = all(isinstance(v, (int, float)) and math.isfinite(v) for v in (a, b))
             diff = (b - a) if ok else None
-            row.append(("+" if ok and diff > 0 else "")
-                       + _num(diff, "pp" if kind == "pct" else kind))
+            shown = _num(diff, "pp" if kind == "pct" else kind)
+            row.append(("+" if ok and diff > 0 and shown.strip("0.,% p") else "") + shown)
         rows.append(row)
     return caption, header, rows
 
