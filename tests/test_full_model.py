@@ -246,4 +246,4 @@ def test_store_recruits_come_only_from_in_store_buyers():
     assert len(store) > 0
     assert np.all(u.owned_before[store]), "staff add users who just bought in store"
     assert np.all(u.state[store] != 0)
-    assert np.all((u.state[m.members()] == MEMBER))
+    assert np.all(u.state[m.members()] == MEMBER)
