@@ -31,7 +31,9 @@ if [ ! -x .venv/bin/python ] || ! ok_python .venv/bin/python; then
   rm -rf .venv
   "$PY" -m venv .venv
 fi
-# the lock pins every package version, so a fresh machine gets the same environment
+# the lock pins every package version, so a fresh machine gets the same environment;
+# extras: test (pytest), viz (dashboard, notebooks); SIYU_EXTRAS=test keeps it minimal
+EXTRAS=${SIYU_EXTRAS:-test,viz}
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-  -c requirements/lock.txt -e '.[test]'
+  -c requirements/lock.txt -e ".[$EXTRAS]"
 .venv/bin/python -c 'import mesa, hydra, sim; print(f"setup: ok: siyu-sim {sim.__version__}, mesa {mesa.__version__}, hydra {hydra.__version__}")'
