@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 from sim.agents import KOC, Brand, CommunityGroup, StoreStaff, User
-from sim.columns import CHURNED, MEMBER, SOURCE_REFERRAL
+from sim.columns import CHURNED, MEMBER, SOURCE_REFERRAL, SOURCE_STORE
 from sim.columns import KOC as KOC_SEGMENT
 from sim.config import CHANNELS, Config, to_config
 from sim.flows import Today, book_purchases
@@ -194,8 +194,14 @@ class SiyuModel(mesa.Model):
         return {"customer_id": ids, "date": days, "amount": amounts}
 
     def summary(self) -> dict[str, Any]:
-        return summarize(self.users, self.series(), self.config.market.gross_margin,
-                         self.members_start, self.config.population.scale)
+        cfg = self.config
+        s = summarize(self.users, self.series(), cfg.market.gross_margin, self.members_start,
+                      cfg.population.scale)
+        # mini-program sales by store-recruited customers credited to their stores (DOMAIN.md)
+        u = self.users
+        store_rev = float(u.revenue[u.source == SOURCE_STORE].sum()) * cfg.population.scale
+        s["store_attributed_revenue"] = store_rev * cfg.dealer.attribution
+        return s
 
     def group(self, gid: int) -> CommunityGroup:
         """A Mesa agent handle onto community group ``gid``."""

@@ -247,3 +247,11 @@ def test_store_recruits_come_only_from_in_store_buyers():
     assert np.all(u.owned_before[store]), "staff add users who just bought in store"
     assert np.all(u.state[store] != 0)
     assert np.all(u.state[m.members()] == MEMBER)
+
+
+def test_co_build_credits_store_recruits_sales_to_stores():
+    co = kpis("market=fresh_food", "dealer=co_build", days=120)
+    central = kpis("market=fresh_food", "dealer=brand_central", days=120)
+    assert co["store_attributed_revenue"] > 0
+    assert co["store_attributed_revenue"] <= co["revenue"]
+    assert central["store_attributed_revenue"] == 0, "brand-central credits stores nothing"
