@@ -116,6 +116,7 @@ def _fail(err: Exception) -> None:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _app(node: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
 
     from sim.graph import GraphFileError
     from sim.run import run
@@ -124,7 +125,13 @@ def _app(node: DictConfig) -> None:
 
     try:
         cfg = to_config(node)
-        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+        hc = HydraConfig.get()
+        if hc.mode == RunMode.MULTIRUN:  # a sweep's job: resumable, see sim/experiments/job.py
+            from sim.experiments.job import run_job
+
+            run_job(cfg, Path(hc.runtime.output_dir))
+        else:
+            run(cfg, Path(hc.runtime.output_dir))
     except (ConfigError, GraphFileError) as err:
         _fail(err)
 

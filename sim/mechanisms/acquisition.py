@@ -59,6 +59,9 @@ class Acquisition(Mechanism):
 
     def step(self, day: int) -> None:
         u, today = self.users, self.model.today
+        a = self.cfg.strategy.acquisition
+        # staff the brand pays for (stores count in real users: not scaled again)
+        today.cost_fixed += self.n_stores * a.staff_per_store * self.cfg.dealer.staff_cost_per_month / 30
         cand = today.store_buyers
         if cand is None or len(cand) == 0:
             return

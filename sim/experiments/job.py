@@ -1,0 +1,115 @@
+"""One job of a sweep: run a config into its run dir, unless that dir already holds its result.
+
+A sweep is resumable because a job's dir is named by its config (``hydra.sweep.subdir:
+${hydra.job.override_dirname}`` in the study configs) and a finished run is marked by its
+``summary.json`` (written last, atomically, see :mod:`sim.io`). Re-running a sweep therefore
+skips every run whose ``summary.json`` records the same config and code version, and redoes
+the rest. A stale ``summary.json`` (another config) is removed before the run starts, so a
+run killed half-way never leaves a summary that could be mistaken for its result.
+
+Besides what :func:`sim.run` writes, a job writes ``cohorts.parquet`` (retention by join
+month, :mod:`sim.experiments.cohorts`), which needs the users' columns and so the model: the
+job builds and runs the model itself and writes the same files as :func:`sim.run` (a test
+checks that the two agree; a hook in ``sim.run`` for extra per-run outputs would let this
+module call it instead).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from sim.config import Config, config_dict
+from sim.experiments.cohorts import cohort_table
+from sim.figures import draw_figures
+from sim.io import _jsonable, write_json, write_parquet
+from sim.model import SiyuModel
+from sim.run import RunResult
+from sim.version import code_version
+
+log = logging.getLogger(__name__)
+
+SUMMARY = "summary.json"
+COHORTS = "cohorts.parquet"
+
+
+def _same_code(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+    a = a or {}
+    return a.get("package") == b.get("package") and a.get("git") == b.get("git")
+
+
+def finished_summary(out_dir: str | Path, cfg: Config) -> dict[str, Any] | None:
+    """The summary of a finished run of ``cfg`` in ``out_dir`` by this code version, else None.
+
+    Same code version means the same package version and git commit: after a model change is
+    committed, a re-run sweep redoes its runs instead of keeping results of the old model.
+    (Uncommitted edits cannot be told apart; start a new sweep dir after them.)
+    """
+    path = Path(out_dir) / SUMMARY
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if summary.get("config") != _jsonable(config_dict(cfg)):
+        return None
+    if not _same_code(summary.get("code_version"), code_version()):
+        return None
+    return summary
+
+
+def run_job(cfg: Config, out_dir: str | Path, *, resume: bool = True) -> RunResult:
+    """Run ``cfg`` into ``out_dir`` (series, figures, cohorts, then summary.json last).
+
+    With ``resume`` a finished run of the same config and code is kept, not redone; the
+    returned result then lists no files written.
+    """
+    out_dir = Path(out_dir)
+    if resume:
+        done = finished_summary(out_dir, cfg)
+        if done is not None:
+            log.info("skipped %s: finished earlier with this config", out_dir.name)
+            return RunResult(out_dir, done, [])
+    (out_dir / SUMMARY).unlink(missing_ok=True)  # a stale result must not outlive this run
+
+    t0 = time.perf_counter()
+    model = SiyuModel(cfg)
+    t_build = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    model.run(cfg.days)
+    t_run = time.perf_counter() - t1
+
+    series = model.series()
+    # the summary and files sim.run writes (tests/test_experiments.py checks they agree), plus
+    # the cohort table, which needs the model
+    summary = {
+        "n_users": cfg.population.n_users,
+        "population_scale": cfg.population.scale,
+        "real_users": cfg.population.n_users * cfg.population.scale,
+        "days": cfg.days,
+        "seed": cfg.seed,
+        "market": cfg.market.name,
+        "strategy": cfg.strategy.name,
+        **model.summary(),
+        "timing": {"build_s": t_build, "run_s": t_run,
+                   "phases_s": dict(model.timer.seconds)},
+        "code_version": code_version(),
+        "config": config_dict(cfg),
+    }
+    files = [write_parquet(out_dir / "series.parquet", series)]
+    if cfg.export.transactions:
+        files.append(write_parquet(out_dir / "transactions.parquet", model.transaction_log()))
+    if cfg.output.figures:
+        title = (f"{cfg.market.name} / {cfg.strategy.name}, {cfg.population.n_users:,} users, "
+                 f"seed {cfg.seed}")
+        files += draw_figures(series, out_dir / "figures", title)
+    files.append(write_parquet(out_dir / COHORTS,
+                               cohort_table(model.users, cfg.days, cfg.population.scale)))
+    summary["files"] = list(dict.fromkeys(
+        str(f.relative_to(out_dir).parts[0]) + ("/" if f.parent != out_dir else "")
+        for f in files))
+    files.append(write_json(out_dir / SUMMARY, summary))  # last: marks the run finished
+    log.info("done %s in %.2f s", out_dir.name, t_build + t_run)
+    return RunResult(out_dir, summary, files)

@@ -1,0 +1,86 @@
+"""What a study compares: its question, the override that tells its arms apart, the baseline.
+
+A study is declared in its Hydra experiment (``conf/experiment/NAME.yaml``) as the arguments
+of the :class:`~sim.experiments.callback.StudyCallback` under ``hydra.callbacks.study``, so
+every run dir records it in ``.hydra/hydra.yaml`` and a report can be rebuilt from the saved
+files alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# KPIs of summary.json (docs/metrics.md) a study can compare, in report order, with the
+# direction that counts as better for the brand (+1 higher, -1 lower, 0 neither) and a format.
+KPIS: dict[str, tuple[str, int, str]] = {
+    # key: (label, better, format)
+    "monthly_churn_rate": ("monthly churn rate", -1, "pct"),
+    "churned_share": ("churned share of ever-members", -1, "pct"),
+    "repurchase_rate": ("repurchase rate", +1, "pct"),
+    "referral_share": ("referral share of new customers", +1, "pct"),
+    "k_factor": ("K-factor", +1, "ratio"),
+    "lead_conversion": ("lead conversion", +1, "pct"),
+    "new_customers_referral": ("new customers by referral", +1, "count"),
+    "new_customers_event": ("new customers from events", +1, "count"),
+    "new_customers_store": ("new customers from stores", +1, "count"),
+    "members_end": ("members at end", +1, "count"),
+    "customers_end": ("customers at end", +1, "count"),
+    "purchases": ("purchases", +1, "count"),
+    "revenue": ("revenue (yuan)", +1, "money"),
+    "fee_revenue": ("VIP fee revenue (yuan)", +1, "money"),
+    "cost": ("cost (yuan)", -1, "money"),
+    "gross_profit": ("gross profit (yuan)", +1, "money"),
+    "roi": ("ROI", +1, "ratio"),
+    "clv": ("CLV per customer (yuan)", +1, "money"),
+    "nps": ("NPS", +1, "score"),
+    "dead_group_share": ("dead groups per live group", -1, "ratio"),
+    "monthly_churn_personal_wechat": ("monthly churn, personal WeChat", -1, "pct"),
+    "monthly_churn_wecom": ("monthly churn, WeCom", -1, "pct"),
+    "monthly_churn_official_account": ("monthly churn, official account", -1, "pct"),
+    "banned_lost": ("members lost to account bans", -1, "count"),
+    "shadow_recruits": ("recruits kept in stores' own groups", -1, "count"),
+    "kocs_end": ("KOCs at end", +1, "count"),
+    "vip_end": ("VIPs at end", +1, "count"),
+    "vip_revenue_share": ("VIP share of revenue", 0, "pct"),
+    "top20_revenue_share": ("top-20% revenue share", 0, "pct"),
+}
+
+# What a study compares unless its config lists ``kpis``: the headline KPIs.
+HEADLINE = [
+    "monthly_churn_rate", "churned_share", "repurchase_rate", "referral_share", "k_factor",
+    "new_customers_referral", "new_customers_store", "members_end", "customers_end",
+    "purchases", "revenue", "cost", "gross_profit", "roi", "clv", "nps", "top20_revenue_share",
+]
+
+
+@dataclass
+class StudySpec:
+    """A study: ``arm`` names the override key(s) whose values are the arms; differences are
+    reported as (arm - ``baseline``) per stratum (every other swept key but ``seed``)."""
+
+    name: str
+    question: str = ""
+    arm: str | list[str] = "strategy"
+    baseline: str | None = None
+    kpis: list[str] = field(default_factory=lambda: list(HEADLINE))
+
+    def __post_init__(self) -> None:
+        self.arm_keys = [self.arm] if isinstance(self.arm, str) else list(self.arm)
+        if self.baseline is not None:  # arm labels are strings: `baseline: false` means "False"
+            self.baseline = str(self.baseline)
+        self.kpis = list(self.kpis)
+        unknown = [k for k in self.kpis if k not in KPIS]
+        if unknown:
+            raise ValueError(f"study {self.name}: unknown KPI(s) {', '.join(unknown)}; "
+                             f"allowed: {', '.join(KPIS)}")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StudySpec:
+        d = {k: v for k, v in d.items() if not k.startswith("_")}
+        return cls(**d)
+
+    def arm_label(self, values: dict[str, object]) -> str:
+        """The arm's name: the value of a single arm key, else 'k1=v1,k2=v2'."""
+        if len(self.arm_keys) == 1:
+            return str(values[self.arm_keys[0]])
+        return ",".join(f"{k}={values[k]}" for k in self.arm_keys)
