@@ -32,8 +32,9 @@ if [ ! -x .venv/bin/python ] || ! ok_python .venv/bin/python; then
   "$PY" -m venv .venv
 fi
 # the lock pins every package version, so a fresh machine gets the same environment;
-# extras: test (pytest), viz (dashboard, notebooks); SIYU_EXTRAS=test keeps it minimal
-EXTRAS=${SIYU_EXTRAS:-test,viz}
+# extras: test (pytest), viz (dashboard, notebooks), sweep (joblib, submitit launchers);
+# SIYU_EXTRAS=test keeps it minimal
+EXTRAS=${SIYU_EXTRAS:-test,viz,sweep}
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
   -c requirements/lock.txt -e ".[$EXTRAS]"
 .venv/bin/python -c 'import mesa, hydra, sim; print(f"setup: ok: siyu-sim {sim.__version__}, mesa {mesa.__version__}, hydra {hydra.__version__}")'

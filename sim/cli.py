@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 from sim.config import Config, ConfigError, register_configs, to_config
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-GROUPS = ("market", "strategy", "graph", "dealer", "channel")
+GROUPS = ("market", "strategy", "graph", "dealer", "channel", "experiment")
 EXIT_CONFIG = 2
 
 
@@ -57,7 +57,7 @@ def preflight(overrides: list[str]) -> Config:
                           f"{str(exc).splitlines()[0]}") from None
     for ov in parsed:
         key = ov.key_or_group
-        if ov.package or key.startswith("hydra") or key in ("experiment",):
+        if ov.package or key.startswith("hydra"):
             continue
         if key in GROUPS and not ov.is_delete():
             value = ov.value()

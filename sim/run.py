@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,10 +43,13 @@ class Progress:
                   file=self.stream, flush=True)
 
 
-def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None | bool = True) -> RunResult:
+def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None | bool = True,
+        extra_outputs: Callable[[SiyuModel, Path], list[Path]] | None = None) -> RunResult:
     """Build the model, run ``cfg.days`` days and write summary.json, series.parquet, figures/.
 
     ``echo``: where to print the human summary (True: the current sys.stdout; None/False: nowhere).
+    ``extra_outputs(model, out_dir)``: writes more per-run files (e.g. a sweep's cohort table)
+    before summary.json, and returns their paths.
     """
     if echo is True:
         echo = sys.stdout
@@ -80,9 +84,11 @@ def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None | bool = True) 
     if cfg.output.figures:
         title = f"{cfg.market.name} / {cfg.strategy.name}, {cfg.population.n_users:,} users, seed {cfg.seed}"
         files += draw_figures(series, out_dir / "figures", title)
-    summary["files"] = [str(f.relative_to(out_dir).parts[0]) + ("/" if f.parent != out_dir else "")
-                        for f in files]
-    summary["files"] = list(dict.fromkeys(summary["files"]))  # figures/ once
+    if extra_outputs is not None:
+        files += extra_outputs(model, out_dir)
+    # what the run wrote, relative to its dir (figures/ once)
+    summary["files"] = list(dict.fromkeys(
+        str(f.relative_to(out_dir).parts[0]) + ("/" if f.parent != out_dir else "") for f in files))
     # summary.json last: its presence marks a finished run
     files.append(write_json(out_dir / "summary.json", summary))
     if echo:

@@ -38,7 +38,7 @@ def load_with_hydra(*overrides: str) -> sim.Config:
     return sim.load_config(list(overrides))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _composed(groups: tuple[str, ...]) -> sim.Config:
     return sim.load_config(list(groups))
 

@@ -255,7 +255,7 @@ def test_load_edge_list_round_trip(tmp_path):
     keep = r < G.indices  # each undirected edge once
     p = tmp_path / "edges.txt"
     lines = ["# header comment", ""]
-    for i, (a, b) in enumerate(zip(r[keep], G.indices[keep])):
+    for i, (a, b) in enumerate(zip(r[keep], G.indices[keep], strict=False)):
         lines.append(f"{a},{b}" if i % 3 == 0 else f"  {a}\t{b}  # trailing" if i % 3 == 1 else f"{b} {a}\r")
     p.write_text("\n".join(lines))  # no trailing newline
     H = g.load_edge_list(p, 300)
@@ -270,11 +270,11 @@ def test_load_edge_list_chunked(tmp_path, monkeypatch):
     r = rng(13)
     src, dst = r.integers(0, 1000, 400), r.integers(0, 1000, 400)
     p = tmp_path / "e.txt"
-    p.write_text("".join(f"{a} {b}\n" for a, b in zip(src, dst)))
+    p.write_text("".join(f"{a} {b}\n" for a, b in zip(src, dst, strict=False)))
     H = g.load_edge_list(p, 1000)
     G = g.from_edges(1000, src, dst, "edge_list")
     assert np.array_equal(H.indptr, G.indptr) and np.array_equal(H.indices, G.indices)
-    lines = [f"{a} {b}" for a, b in zip(src, dst)]
+    lines = [f"{a} {b}" for a, b in zip(src, dst, strict=False)]
     lines[250] = "1 2 3"
     p.write_text("\n".join(lines) + "\n")
     with pytest.raises(GraphFileError, match=r"line 251: expected two integer user ids, got '1 2 3'"):

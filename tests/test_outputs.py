@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import math
@@ -13,7 +14,6 @@ import numpy as np
 import pytest
 
 import sim
-import importlib
 from sim.io import atomic_path, read_parquet, write_atomic, write_json, write_parquet
 
 

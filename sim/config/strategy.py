@@ -192,6 +192,9 @@ class CostConfig:
 @dataclass
 class StrategyConfig:
     name: str = param("service_led", source="preset name")
+    focus_super_users: float = param(0.0, 0.0, 1.0, unit="share of service and event effort "
+                                     "moved to the top-20% spenders", source="seed 004: serve "
+                                     "super users; DOMAIN.md question 6")
     acquisition: AcquisitionConfig = sub(AcquisitionConfig)
     promotion: PromotionConfig = sub(PromotionConfig)
     service: ServiceConfig = sub(ServiceConfig)

@@ -8,26 +8,21 @@ the rest. A stale ``summary.json`` (another config) is removed before the run st
 run killed half-way never leaves a summary that could be mistaken for its result.
 
 Besides what :func:`sim.run` writes, a job writes ``cohorts.parquet`` (retention by join
-month, :mod:`sim.experiments.cohorts`), which needs the users' columns and so the model: the
-job builds and runs the model itself and writes the same files as :func:`sim.run` (a test
-checks that the two agree; a hook in ``sim.run`` for extra per-run outputs would let this
-module call it instead).
+month, :mod:`sim.experiments.cohorts`), through ``sim.run``'s ``extra_outputs`` hook.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
 from sim.config import Config, config_dict
 from sim.experiments.cohorts import cohort_table
-from sim.figures import draw_figures
-from sim.io import _jsonable, write_json, write_parquet
+from sim.io import _jsonable, write_parquet
 from sim.model import SiyuModel
-from sim.run import RunResult
+from sim.run import RunResult, run
 from sim.version import code_version
 
 log = logging.getLogger(__name__)
@@ -74,42 +69,11 @@ def run_job(cfg: Config, out_dir: str | Path, *, resume: bool = True) -> RunResu
             return RunResult(out_dir, done, [])
     (out_dir / SUMMARY).unlink(missing_ok=True)  # a stale result must not outlive this run
 
-    t0 = time.perf_counter()
-    model = SiyuModel(cfg)
-    t_build = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    model.run(cfg.days)
-    t_run = time.perf_counter() - t1
+    def cohorts(model: SiyuModel, out: Path) -> list[Path]:
+        return [write_parquet(out / COHORTS,
+                              cohort_table(model.users, cfg.days, cfg.population.scale))]
 
-    series = model.series()
-    # the summary and files sim.run writes (tests/test_experiments.py checks they agree), plus
-    # the cohort table, which needs the model
-    summary = {
-        "n_users": cfg.population.n_users,
-        "population_scale": cfg.population.scale,
-        "real_users": cfg.population.n_users * cfg.population.scale,
-        "days": cfg.days,
-        "seed": cfg.seed,
-        "market": cfg.market.name,
-        "strategy": cfg.strategy.name,
-        **model.summary(),
-        "timing": {"build_s": t_build, "run_s": t_run,
-                   "phases_s": dict(model.timer.seconds)},
-        "code_version": code_version(),
-        "config": config_dict(cfg),
-    }
-    files = [write_parquet(out_dir / "series.parquet", series)]
-    if cfg.export.transactions:
-        files.append(write_parquet(out_dir / "transactions.parquet", model.transaction_log()))
-    if cfg.output.figures:
-        title = (f"{cfg.market.name} / {cfg.strategy.name}, {cfg.population.n_users:,} users, "
-                 f"seed {cfg.seed}")
-        files += draw_figures(series, out_dir / "figures", title)
-    files.append(write_parquet(out_dir / COHORTS,
-                               cohort_table(model.users, cfg.days, cfg.population.scale)))
-    summary["files"] = list(dict.fromkeys(
-        str(f.relative_to(out_dir).parts[0]) + ("/" if f.parent != out_dir else "")
-        for f in files))
-    files.append(write_json(out_dir / SUMMARY, summary))  # last: marks the run finished
-    log.info("done %s in %.2f s", out_dir.name, t_build + t_run)
-    return RunResult(out_dir, summary, files)
+    result = run(cfg, out_dir, echo=False, extra_outputs=cohorts)
+    log.info("done %s in %.2f s", out_dir.name,
+             result.summary["timing"]["build_s"] + result.summary["timing"]["run_s"])
+    return result

@@ -25,6 +25,7 @@ class Events(Mechanism):
         self.e = self.cfg.strategy.events
         self.capacity = max(1, self.e.capacity // self.cfg.population.scale)
         self.recognition = self.segval("recognition_need")
+        self.top_spend = np.quantile(self.users.spend, 0.8) if self.users.n else 0.0
 
     def step(self, day: int) -> None:
         e, u, today = self.e, self.users, self.model.today
@@ -35,6 +36,9 @@ class Events(Mechanism):
             return
         score = (self.recognition[u.segment[members]] * u.satisfaction[members]
                  * self.stream("attend").uniform(members, day))
+        f = self.cfg.strategy.focus_super_users
+        if f:  # invitations go to the biggest spenders first
+            score = score * (1 + 4 * f * (u.spend[members] >= self.top_spend))
         k = min(self.capacity, len(members))
         guests_of = members[np.argpartition(-score, k - 1)[:k]]
         attendees = np.sort(guests_of)

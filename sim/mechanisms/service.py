@@ -37,6 +37,11 @@ class Service(Mechanism):
         self.reach = np.array([c.reach for c in ch], dtype=np.float32)
         self.trust = np.array([c.trust for c in ch], dtype=np.float32)
         self.backlog = 0.0
+        # focus on super users: the top 20% by spend get (1 + 2f) x the resolution chance and
+        # the rest (1 - f/2) x, which leaves the expected number resolved unchanged
+        f = s.focus_super_users
+        top = self.users.spend >= np.quantile(self.users.spend, 0.8) if self.users.n else None
+        self.focus = None if f == 0 or top is None else np.where(top, 1 + 2 * f, 1 - f / 2)
 
     def init_state(self) -> None:
         self.on_join(self.model.members())
@@ -74,6 +79,8 @@ class Service(Mechanism):
         self.backlog = queue - served
         wait = self.backlog / capacity if capacity > 0 else 365.0
         p = sv.resolve_prob * math.exp(-wait / sv.patience_days)
+        if self.focus is not None:
+            p = np.minimum(p * self.focus[fired], 1.0)
         resolved = cared | (self.stream("resolve").uniform(fired, k) < p)
         ch = u.channel[fired]
         w = self.need[u.segment[fired]] * self.reach[ch]
