@@ -25,6 +25,18 @@ SOURCE_ADOPTION = 5  # Bass validation: advertising + word of mouth
 SOURCE_NAMES = ("none", "initial", "store", "referral", "event", "adoption")
 
 
+def sort_by_key(ids: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``ids`` and ``key`` stably sorted by key, and each id's rank among equal keys (0, 1, ...).
+
+    The vectorised "k-th newcomer of this store" used to fill caps in id order.
+    """
+    order = np.argsort(key, kind="stable")
+    ids, key = ids[order], key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    rank = np.arange(len(key)) - np.repeat(starts, np.diff(np.r_[starts, len(key)]))
+    return ids, key, rank
+
+
 class Columns:
     """A table of ``n`` rows; ``table.name`` is the column array."""
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.columns import MEMBER, SOURCE_STORE
+from sim.columns import MEMBER, SOURCE_STORE, sort_by_key
 from sim.config import CHANNELS
 from sim.mechanisms.base import Mechanism
 
@@ -72,11 +72,7 @@ class Acquisition(Mechanism):
         if len(cand) == 0:
             return
         # friend caps: within each store, accept candidates in id order up to its free room
-        store = u.store[cand]
-        order = np.argsort(store, kind="stable")
-        cand, store = cand[order], store[order]
-        starts = np.flatnonzero(np.r_[True, store[1:] != store[:-1]])
-        rank = np.arange(len(store)) - np.repeat(starts, np.diff(np.r_[starts, len(store)]))
+        cand, store, rank = sort_by_key(cand, u.store[cand])
         ok = rank < self.capacity - self.friends[store]
         new = np.sort(cand[ok])
         np.add.at(self.friends, store[ok], 1)

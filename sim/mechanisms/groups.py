@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from sim.columns import sort_by_key
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.messaging import on_calendar
 
@@ -62,11 +63,7 @@ class Groups(Mechanism):
         ids = ids[u.channel[ids] != 2]
         if len(ids) == 0:
             return
-        store = u.store[ids]
-        order = np.argsort(store, kind="stable")
-        ids, store = ids[order], store[order]
-        starts = np.flatnonzero(np.r_[True, store[1:] != store[:-1]])
-        rank = np.arange(len(store)) - np.repeat(starts, np.diff(np.r_[starts, len(store)]))
+        ids, store, rank = sort_by_key(ids, u.store[ids])
         slot = np.minimum((self.filled[store] + rank) // self.capacity, self.slots - 1)
         gid = store * self.slots + slot
         u.group[ids] = gid
