@@ -27,14 +27,17 @@ if ! PY=$(find_python); then
 fi
 echo "setup: using $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 
-if [ ! -x .venv/bin/python ] || ! ok_python .venv/bin/python; then
-  rm -rf .venv
-  "$PY" -m venv .venv
+# SIYU_VENV / SIYU_LOCK pick another environment (CI builds .venv-ray with requirements/lock-ray.txt)
+VENV=${SIYU_VENV:-.venv}
+LOCK=${SIYU_LOCK:-requirements/lock.txt}
+if [ ! -x "$VENV/bin/python" ] || ! ok_python "$VENV/bin/python"; then
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
 fi
 # the lock pins every package version, so a fresh machine gets the same environment;
 # extras: test (pytest), viz (dashboard, notebooks), sweep (joblib, submitit launchers);
 # SIYU_EXTRAS=test keeps it minimal
 EXTRAS=${SIYU_EXTRAS:-test,viz,sweep}
-.venv/bin/python -m pip install --quiet --disable-pip-version-check \
-  -c requirements/lock.txt -e ".[$EXTRAS]"
-.venv/bin/python -c 'import mesa, hydra, sim; print(f"setup: ok: siyu-sim {sim.__version__}, mesa {mesa.__version__}, hydra {hydra.__version__}")'
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+  -c "$LOCK" -e ".[$EXTRAS]"
+"$VENV/bin/python" -c 'import mesa, hydra, sim; print(f"setup: ok: siyu-sim {sim.__version__}, mesa {mesa.__version__}, hydra {hydra.__version__}")'
