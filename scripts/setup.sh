@@ -35,9 +35,10 @@ if [ ! -x "$VENV/bin/python" ] || ! ok_python "$VENV/bin/python"; then
   "$PY" -m venv "$VENV"
 fi
 # the lock pins every package version, so a fresh machine gets the same environment;
-# extras: test (pytest), viz (dashboard, notebooks), sweep (joblib, submitit launchers);
+# extras: test (pytest), viz (dashboard, notebooks), sweep (joblib, submitit launchers),
+# calibrate (optuna, SALib), clv (lifetimes: BG/NBD);
 # SIYU_EXTRAS=test keeps it minimal
-EXTRAS=${SIYU_EXTRAS:-test,viz,sweep}
+EXTRAS=${SIYU_EXTRAS:-test,viz,sweep,calibrate,clv}
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   -c "$LOCK" -e ".[$EXTRAS]"
 "$VENV/bin/python" -c 'import mesa, hydra, sim; print(f"setup: ok: siyu-sim {sim.__version__}, mesa {mesa.__version__}, hydra {hydra.__version__}")'

@@ -224,7 +224,7 @@ def tracking(bgf, summary: dict[str, np.ndarray], customer_id, date, observation
     cohort = np.isin(cid, summary["customer_id"])
     firsts = summary["first_day"][np.searchsorted(summary["customer_id"], cid[cohort])]
     repeat_days = day[cohort][day[cohort] > firsts]
-    grid = np.arange(unit, observation_end + unit, unit)
+    grid = np.arange(unit, observation_end + 1, unit)   # ends within the observation
     actual = np.array([(repeat_days <= g).sum() for g in grid], dtype=float)
     starts = summary["first_day"]
     expected = np.array([

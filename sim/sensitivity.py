@@ -185,13 +185,13 @@ def analyse(overrides: list[str] | tuple[str, ...] = (), *, factors: tuple[Facto
     missing = {"morris": _fill_nan(Y, kpis)}
     morris = {}
     for j, k in enumerate(kpis):
-        r = morris_analyze.analyze(prob, X, Y[:, j], num_levels=levels, seed=sample_seed)
+        r = morris_analyze.analyze(prob, X, Y[:, j], num_levels=levels, seed=sample_seed + 1)
         morris[k] = {m: np.asarray(r[m], dtype=float) for m in ("mu", "mu_star", "mu_star_conf",
                                                                  "sigma")}
     rel = np.array([morris[k]["mu_star"] / morris[k]["mu_star"].max()
                     if morris[k]["mu_star"].max() > 0 else np.zeros(len(factors)) for k in kpis])
     score = rel.max(axis=0)
-    order = np.argsort(-score, kind="stable")
+    order = _rank(score, rel)
     chosen = [factors[i] for i in order[:top]]
     result = SensitivityResult(list(overrides), factors, kpis, morris, score, chosen,
                                X_morris=X, Y_morris=Y, missing=missing, settings=settings,
@@ -212,12 +212,25 @@ def analyse(overrides: list[str] | tuple[str, ...] = (), *, factors: tuple[Facto
                 z = np.zeros(len(chosen))
                 result.sobol[k] = {"S1": z, "S1_conf": z, "ST": z, "ST_conf": z}
                 continue
+            # bootstrap seed: SALib's sobol.analyze ignores a seed of 0 (`if seed:`)
             r = sobol_analyze.analyze(sprob, Ys[:, j], calc_second_order=False,
-                                      seed=sample_seed)
+                                      seed=sample_seed + 1)
             result.sobol[k] = {m: np.asarray(r[m], dtype=float)
                                for m in ("S1", "S1_conf", "ST", "ST_conf")}
         result.X_sobol, result.Y_sobol = Xs, Ys
     return result
+
+
+def _relative(r: SensitivityResult) -> np.ndarray:
+    """(KPIs, factors): mu* relative to the largest mu* of the KPI."""
+    return np.array([r.morris[k]["mu_star"] / r.morris[k]["mu_star"].max()
+                     if r.morris[k]["mu_star"].max() > 0 else np.zeros(len(r.factors))
+                     for k in r.kpis])
+
+
+def _rank(score: np.ndarray, rel: np.ndarray) -> np.ndarray:
+    """Factors by score (largest relative mu* over KPIs), ties by mean relative mu*."""
+    return np.lexsort((-rel.mean(axis=0), -score))
 
 
 # --------------------------------------------------------------------------- outputs
@@ -242,10 +255,8 @@ def _save(fig, path: Path) -> Path:
 
 def plot_morris(r: SensitivityResult, out: Path) -> list[Path]:
     plt = _plt()
-    order = np.argsort(-r.score, kind="stable")
-    rel = np.array([[r.morris[k]["mu_star"][i] / r.morris[k]["mu_star"].max()
-                     if r.morris[k]["mu_star"].max() > 0 else 0.0 for k in r.kpis]
-                    for i in order])
+    order = _rank(r.score, _relative(r))
+    rel = _relative(r)[:, order].T
     fig, ax = plt.subplots(figsize=(1.3 * len(r.kpis) + 3.2, 0.36 * len(order) + 1.6))
     im = ax.imshow(rel, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(r.kpis)), r.kpis, rotation=20, ha="right", fontsize=8)
@@ -353,13 +364,13 @@ def write_outputs(r: SensitivityResult, out: str | Path, command: str = "") -> l
 
 def markdown(r: SensitivityResult, command: str = "") -> str:
     s = r.settings
-    order = np.argsort(-r.score, kind="stable")
+    order = _rank(r.score, _relative(r))
     scen = " ".join(r.overrides) or "(defaults: market=phone strategy=service_led)"
     lines = [
         "# Global sensitivity of the headline KPIs", "",
         f"Scenario: `{scen}`; {s['n_users']:,} users x {s['days']} days; seeds "
         f"{' '.join(map(str, s['seeds']))} (common to every run).  ",
-        (f"Command: `{command}`  " if command else ""),
+        (f"Command: `{command.strip()}`  " if command else ""),
         f"Morris: {len(r.factors)} factors, {s['trajectories']} trajectories, {s['levels']} "
         f"levels = {len(r.X_morris)} points ({r.seconds.get('morris', 0):.0f} s). "
         + (f"Sobol (Saltelli, no second order): top {len(r.top)} factors, N={s['sobol_n']} = "
@@ -372,7 +383,8 @@ def markdown(r: SensitivityResult, command: str = "") -> str:
         "",
         "μ* (mean absolute elementary effect over the factor's whole range, in KPI units) and, "
         "in brackets, μ* relative to the most influential factor of that KPI. Sorted by score "
-        "(largest relative μ* over the KPIs).",
+        "(largest relative μ* over the KPIs; ties by the mean relative μ*); the top ones go to "
+        "Sobol.",
         "",
         "| factor | range | " + " | ".join(r.kpis) + " | score |",
         "|---|---|" + "---|" * len(r.kpis) + "---|",

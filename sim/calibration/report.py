@@ -236,7 +236,8 @@ def markdown(result: CalibrationResult, command: str) -> str:
         "",
         f"Command: `{command}`  ",
         f"Market preset `{p.market}` -> `{name}`; {p.n_users:,} users, {p.days} days; "
-        f"{len(p.seeds)} fitting seeds per trial ({' '.join(map(str, p.seeds))}, the same for "
+        f"{len(p.seeds)} fitting seed{'s' if len(p.seeds) > 1 else ''} per trial "
+        f"({' '.join(map(str, p.seeds))}, the same for "
         f"every trial: common random numbers); {len(result.history)} complete trials "
         f"(best: trial {result.best_trial}); this invocation ran {result.runs} simulations in "
         f"{result.seconds:.0f} s.  ",
