@@ -34,6 +34,7 @@ import numpy as np
 
 from sim.calibration.core import get_value, set_values
 from sim.config import Config
+from sim.figures import subplots
 from sim.io import write_atomic
 
 KPIS = ("monthly_churn_rate", "repurchase_rate", "referral_share", "roi", "nps")
@@ -236,28 +237,18 @@ def _rank(score: np.ndarray, rel: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- outputs
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _save(fig, path: Path) -> Path:
     out = write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    import matplotlib.pyplot as plt
 
-    plt.close(fig)
     return out
 
 
 def plot_morris(r: SensitivityResult, out: Path) -> list[Path]:
-    plt = _plt()
     order = _rank(r.score, _relative(r))
     rel = _relative(r)[:, order].T
-    fig, ax = plt.subplots(figsize=(1.3 * len(r.kpis) + 3.2, 0.36 * len(order) + 1.6))
+    fig, ax = subplots(figsize=(1.3 * len(r.kpis) + 3.2, 0.36 * len(order) + 1.6))
     im = ax.imshow(rel, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(r.kpis)), r.kpis, rotation=20, ha="right", fontsize=8)
     ax.set_yticks(range(len(order)), [r.factors[i].name for i in order], fontsize=8)
@@ -273,7 +264,7 @@ def plot_morris(r: SensitivityResult, out: Path) -> list[Path]:
     n = len(r.kpis)
     cols = min(3, n)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
     for ax, k in zip(axes.flat, r.kpis, strict=False):
         m = r.morris[k]
         ax.scatter(m["mu_star"], m["sigma"], s=18)
@@ -301,9 +292,8 @@ def plot_morris(r: SensitivityResult, out: Path) -> list[Path]:
 def plot_sobol(r: SensitivityResult, out: Path) -> list[Path]:
     if not r.sobol:
         return []
-    plt = _plt()
     n = len(r.kpis)
-    fig, axes = plt.subplots(1, n, figsize=(2.6 * n + 1, 3.4), sharey=True, squeeze=False)
+    fig, axes = subplots(1, n, figsize=(2.6 * n + 1, 3.4), sharey=True, squeeze=False)
     x = np.arange(len(r.top))
     for ax, k in zip(axes.flat, r.kpis, strict=True):
         s = r.sobol[k]

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.figures import subplots
 from sim.io import write_atomic, write_json
 from sim.validation import bass_curve, bass_discrete, cohort_survival
 
@@ -57,21 +58,12 @@ QUICK = Sizes(bass_n=3000, bass_small_n=500, bass_days=90, retention_n=4000, ret
               clv_n=3000, clv_days=730, roundtrip_n=1500)
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
 
     fig.tight_layout()
     out = write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
     return out
 
 
@@ -126,8 +118,7 @@ def bass_section(sz: Sizes, out: Path) -> tuple[list[str], dict[str, Any], list[
                      "max_err_continuous": float(np.abs(share - cont).max()),
                      "p_fit": pf, "q_fit": qf, "share_end": float(share[-1])})
         curves.append((graph, p, q, n, share, disc, cont))
-    plt = _plt()
-    fig, axes = plt.subplots(2, 3, figsize=(12, 6.4))
+    fig, axes = subplots(2, 3, figsize=(12, 6.4))
     for ax, (graph, p, q, n, share, disc, cont) in zip(axes.flat, curves, strict=False):
         ax.plot(t, cont, color="0.6", lw=3, label="Bass curve (continuous)")
         ax.plot(t, disc, color="C0", lw=1.5, ls="--", label="daily-step Bass map")
@@ -200,8 +191,7 @@ def retention_section(sz: Sizes, out: Path) -> tuple[list[str], dict[str, Any], 
         res[name] = {"survival": surv, "monthly": surv[30::30] / surv[:-30:30], "n": n,
                      "alive": alive, "sbg": sbg, "months": months,
                      "h": -np.log1p(-model.config.channels.personal_wechat.monthly_churn) / 30}
-    plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    fig, axes = subplots(1, 3, figsize=(13, 3.8))
     t = np.arange(days)
     for i, (name, r) in enumerate(res.items()):
         axes[0].plot(t, r["survival"], color=f"C{i}", label=f"{name} (simulated)")
@@ -292,8 +282,7 @@ def clv_section(sz: Sizes, out: Path) -> tuple[list[str], dict[str, Any], list[P
                   "seed=1", "export.transactions=true"])
     tx = model.transaction_log()
     fit = clv.fit_transactions(tx, calibration_end=cal_end, observation_end=days)
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    fig, axes = subplots(1, 2, figsize=(12, 4))
     for ax, (label, f) in zip(axes, (("simulator: " + sz.clv_market, fit),
                                      ("round trip: BG/NBD process, CDNOW parameters", rt)),
                               strict=True):
@@ -309,7 +298,7 @@ def clv_section(sz: Sizes, out: Path) -> tuple[list[str], dict[str, Any], list[P
     fig.suptitle("BG/NBD holdout check: predicted vs actual, by calibration-period frequency",
                  fontsize=10)
     files = [_save(fig, out / "bgnbd_holdout.png")]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    fig, axes = subplots(1, 2, figsize=(12, 3.8))
     for ax, (label, f, cend) in zip(axes, (("simulator: " + sz.clv_market, fit, cal_end),
                                            ("round trip", rt, 39 * 7)), strict=True):
         tr = f.tracking

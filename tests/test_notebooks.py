@@ -65,3 +65,15 @@ def test_strategy_comparison_runs_from_files(small):
     assert len(_outputs(nb, "image/png")) >= 2, "expected the differences and the time plots"
     text = "".join(str(o["data"]["text/html"]) for o in _outputs(nb, "text/html"))
     assert "mean B - A" in text and "paired sd" in text
+
+
+def test_calibration_walkthrough_fits_and_resumes(small, monkeypatch):
+    pytest.importorskip("optuna", reason="needs optuna (pip install -e '.[calibrate]')")
+    monkeypatch.setenv("SIYU_NB_TRIALS", "4")
+    nb = _execute("calibration_walkthrough", small)
+    assert _outputs(nb, "image/png"), "the convergence plot is drawn"
+    out = small / "runs" / "calibration_walkthrough"
+    assert any(p.suffix == ".sqlite3" for p in out.iterdir()), "the study is stored for resuming"
+    text = "".join("".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert "channels.personal_wechat.monthly_churn=" in text

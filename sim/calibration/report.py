@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.figures import subplots
 from sim.io import write_atomic, write_json
 
 if TYPE_CHECKING:
@@ -111,22 +112,14 @@ def install_presets(out_dir: str | Path, conf_dir: str | Path | None = None) -> 
 # --------------------------------------------------------------------------- figures
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_convergence(result: CalibrationResult, path: Path) -> Path:
-    plt = _plt()
     h = result.history
     x = np.array([r["trial"] for r in h])
     y = np.maximum(np.array([r["objective"] for r in h], dtype=float), 1e-4)
     best = np.minimum.accumulate(y)
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = subplots(figsize=(6.4, 3.8))
     ax.scatter(x, y, s=14, color="0.6", label="trial")
     ax.step(x, best, where="post", color="C0", lw=2, label="best so far")
     starts = [r["trial"] for r in h if r["start"]]
@@ -142,17 +135,15 @@ def plot_convergence(result: CalibrationResult, path: Path) -> Path:
     ax.legend(fontsize=8)
     fig.tight_layout()
     out = write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
     return out
 
 
 def plot_targets(result: CalibrationResult, path: Path) -> Path:
-    plt = _plt()
     targets = result.problem.targets
     n = len(targets)
     cols = min(n, 2)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 2.4 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(5.2 * cols, 2.4 * rows), squeeze=False)
     source = result.check or {"calibrated": result.fit}
     labels = [k for k in ("start", "calibrated") if k in source]
     for ax, t in zip(axes.flat, targets, strict=False):
@@ -178,7 +169,6 @@ def plot_targets(result: CalibrationResult, path: Path) -> Path:
                  f"{' '.join(map(str, seeds))}; circle = mean ± sd)", fontsize=10)
     fig.tight_layout()
     out = write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
-    plt.close(fig)
     return out
 
 

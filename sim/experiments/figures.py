@@ -14,6 +14,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.experiments.aggregate import Sweep
 from sim.experiments.analysis import fmt_diff
+from sim.figures import subplots
 from sim.io import read_parquet
 
 BAND = (5, 95)  # percentiles across seeds drawn as bands
@@ -22,20 +23,10 @@ VERDICT_COLOURS = {"better": "#2ca02c", "worse": "#d62728", "higher": "#1f77b4",
                    "lower": "#1f77b4", "n.s.": "#9a9a9a"}
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
 
 def _png(fig) -> bytes:
-    plt = _plt()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -87,12 +78,11 @@ PANELS = [
 
 def timeseries(sweep: Sweep) -> dict[str, bytes]:
     """Per stratum: KPI time series of each arm, mean over seeds with a 5-95% band."""
-    plt = _plt()
     colours = arm_colours(sweep)
     loader = _series_loader(sweep)
     out = {}
     for stratum, df in sweep.runs.groupby("stratum", sort=False):
-        fig, axes = plt.subplots(2, 3, figsize=(12, 6.4))
+        fig, axes = subplots(2, 3, figsize=(12, 6.4))
         for arm in sweep.arms:
             runs = df[df["arm"] == arm].sort_values("seed")
             if runs.empty:
@@ -124,14 +114,13 @@ def timeseries(sweep: Sweep) -> dict[str, bytes]:
 def forest(sweep: Sweep, table) -> dict[str, bytes]:
     """Paired differences (arm - baseline) as % of the baseline mean, with 95% CIs: one panel
     per (stratum, arm), two panels a row; the absolute difference is written on the right."""
-    plt = _plt()
     if table.empty:
         return {}
     groups = list(table.groupby(["stratum", "arm"], sort=False))
     n_kpi = max(len(t) for _, t in groups)
     ncols = 1 if len(groups) == 1 else 2
     nrows = math.ceil(len(groups) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.2 * ncols + 1.0, 0.3 * n_kpi * nrows + 1.2),
+    fig, axes = subplots(nrows, ncols, figsize=(7.2 * ncols + 1.0, 0.3 * n_kpi * nrows + 1.2),
                              squeeze=False)
     for k, (ax, ((stratum, arm), t)) in enumerate(zip(axes.flat, groups, strict=False)):
         t = t.reset_index(drop=True)
@@ -190,7 +179,6 @@ def _cohort_groups(max_cohort: int, max_groups: int = 3) -> list[tuple[str, list
 
 def retention(sweep: Sweep) -> dict[str, bytes]:
     """Per stratum: retention curves of cohort groups, one panel per group, arms coloured."""
-    plt = _plt()
     colours = arm_colours(sweep)
     out = {}
     for stratum, df in sweep.runs.groupby("stratum", sort=False):
@@ -203,7 +191,7 @@ def retention(sweep: Sweep) -> dict[str, bytes]:
             continue
         max_cohort = max(int(t["cohort"].max()) for t in tables.values() if len(t["cohort"]))
         groups = _cohort_groups(max_cohort)
-        fig, axes = plt.subplots(1, len(groups), figsize=(3.3 * len(groups) + 0.6, 3.6),
+        fig, axes = subplots(1, len(groups), figsize=(3.3 * len(groups) + 0.6, 3.6),
                                  squeeze=False, sharey=True)
         for ax, (name, cohorts) in zip(axes[0], groups, strict=True):
             for arm in sweep.arms:
@@ -270,7 +258,6 @@ def _stage_total(series: dict[str, np.ndarray], columns: list[str]) -> float | N
 
 def funnel(sweep: Sweep) -> dict[str, bytes]:
     """Per stratum: acquisition funnels (run totals) and the private domain's stock."""
-    plt = _plt()
     colours = arm_colours(sweep)
     loader = _series_loader(sweep)
     out = {}
@@ -293,7 +280,7 @@ def funnel(sweep: Sweep) -> dict[str, bytes]:
 
         ncols = 2
         nrows = math.ceil(len(panels) / ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(12, 2.9 * nrows + 0.6), squeeze=False)
+        fig, axes = subplots(nrows, ncols, figsize=(12, 2.9 * nrows + 0.6), squeeze=False)
         width = 0.8 / max(1, len(sweep.arms))
         for ax, (title, stages, vals, rates) in zip(axes.flat, panels, strict=False):
             y = np.arange(len(stages))[::-1]
