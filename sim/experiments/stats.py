@@ -10,7 +10,7 @@ significant at the 5% level.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -32,9 +32,6 @@ class Interval:
     def significant(self) -> bool:
         """True when the interval excludes 0 (undefined intervals are never significant)."""
         return bool(self.lo > 0 or self.hi < 0)
-
-    def as_dict(self) -> dict[str, float | int | bool]:
-        return {**asdict(self), "significant": self.significant}
 
 
 def t_interval(values, level: float = LEVEL) -> Interval:

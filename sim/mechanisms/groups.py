@@ -114,10 +114,6 @@ class Groups(Mechanism):
         today.groups_dead = int(np.count_nonzero(dead))
         today.group_activity = float(self.activity[live].mean()) if live.any() else float("nan")
 
-    def members_in_dead_groups(self) -> int:
-        gid = self.users.group[self.model.members()]
-        gid = gid[gid >= 0]
-        return int(np.count_nonzero(self.activity[gid] < self.cfg.groups.dead_below))
 
 
 def group_activity(model, ids: np.ndarray) -> np.ndarray:

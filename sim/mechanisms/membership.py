@@ -87,13 +87,10 @@ class Membership(Mechanism):
             self.vip_clock.stop(up)
         ending = members[u.vip_until[members] == day]
         if len(ending):
-            year = (day // 365).__int__()
+            year = day // 365
             renew = ending[self.stream("renew").uniform(ending, year) < m.vip_renew_prob]
             u.vip_until[renew] = day + 365
             today.fee_revenue += len(renew) * m.vip_fee
             lapsed = np.setdiff1d(ending, renew)
             self.vip_clock.start(lapsed[self.eligible[lapsed]])
 
-
-def is_vip(users, ids: np.ndarray, day: int) -> np.ndarray:
-    return users.vip_until[ids] >= day

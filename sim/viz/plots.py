@@ -148,13 +148,6 @@ def kpi_table(dash) -> tuple[list[str], list[str], list[list[str]]]:
     return caption, header, rows
 
 
-def kpi_table_markdown(dash) -> str:
-    caption, header, rows = kpi_table(dash)
-    lines = [f"**{caption[0]}**", *caption[1:], "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
 
 def kpi_table_html(dash) -> str:
     from html import escape
