@@ -183,7 +183,8 @@ def test_dashboard_step_play_and_compare(sync_api, server):
             page.locator(".siyu-caption", has_text="Day 0 of").wait_for()
             page.locator("img.siyu-network").wait_for()
             page.locator("img.siyu-plot-revenue").wait_for()
-            assert page.locator("img.siyu-plot").count() == 6
+            # the six plots arrive one by one: wait for all of them (a busy machine is slow)
+            sync_api.expect(page.locator("img.siyu-plot")).to_have_count(6, timeout=UI_TIMEOUT_MS)
             assert page.locator("table.siyu-kpis th").all_inner_texts()[1] == f"A: {default}"
 
             # change parameters: compare with another preset; apply a lever (promotions/week)
@@ -200,6 +201,7 @@ def test_dashboard_step_play_and_compare(sync_api, server):
             levers = page.locator(".siyu-caption", has_text="A's levers").inner_text()
             assert re.search(r"promotions/week [\d.]+ → [\d.]+", levers), levers
             assert _kpi(page, "Members") == ["n/a", "n/a", "n/a"]
+            sync_api.expect(page.locator("img.siyu-plot")).to_have_count(6, timeout=UI_TIMEOUT_MS)
             before = _plots_png(page)
 
             # Step: one press advances the render interval (7 days)
