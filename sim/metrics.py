@@ -71,10 +71,11 @@ class Reporter:
     (campaigns, posts) are not. Means, shares and NPS need no scaling.
     """
 
-    def __init__(self, n_churned: int = 0, scale: int = 1):
+    def __init__(self, n_churned: int = 0, scale: int = 1, kocs: bool = True, vip: bool = True):
         self.cum = {"purchases": 0, "revenue": 0.0, "cost": 0.0}
         self.n_churned = n_churned
         self.scale = scale
+        self.kocs, self.vip = kocs, vip  # count KOCs / VIPs only when they can exist
         self.row: dict[str, float] = {}
 
     def compute(self, day: int, u: Columns, t: Today, members: np.ndarray) -> dict[str, float]:
@@ -98,8 +99,8 @@ class Reporter:
             "n_churned": k * self.n_churned,
             "n_customers": k * n_customers,
             "n_leads": k * int(np.count_nonzero(u.lead_stage[members])),
-            "n_kocs": k * int(np.count_nonzero(u.koc[members])),
-            "n_vip": k * int(np.count_nonzero(u.vip_until[members] >= day)),
+            "n_kocs": k * int(np.count_nonzero(u.koc[members])) if self.kocs else 0,
+            "n_vip": k * int(np.count_nonzero(u.vip_until[members] >= day)) if self.vip else 0,
         }
         for i, ch in enumerate(CHANNEL_KEYS):
             row[f"n_members_{ch}"] = k * int(by_channel[i])

@@ -63,7 +63,9 @@ class SiyuModel(mesa.Model):
             for _ in range(a.staff_per_store):
                 StoreStaff(self, store, cap)
 
-        self.reporter = Reporter(scale=cfg.population.scale)
+        self.reporter = Reporter(scale=cfg.population.scale,
+                                 kocs=cfg.strategy.koc_program.enabled and cfg.mechanisms.koc,
+                                 vip=cfg.strategy.membership.vip and cfg.mechanisms.membership)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in SERIES})
 

@@ -50,7 +50,8 @@ class Funnel(Mechanism):
 
     def step(self, day: int) -> None:
         u, f, today = self.users, self.f, self.model.today
-        due = np.flatnonzero(u.lead_due <= day)
+        members = self.model.members()  # leads are members: scan them, not every user
+        due = members[u.lead_due[members] <= day]
         if len(due) == 0:
             return
         stage = u.lead_stage[due]
