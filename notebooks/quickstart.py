@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.columns import SEGMENT_NAMES, SOURCE_NAMES, STATE_NAMES  # names of the codes
+from sim.core.columns import SEGMENT_NAMES, SOURCE_NAMES, STATE_NAMES  # names of the codes
 
 MARKET = os.environ.get("SIYU_NB_MARKET", "phone")
 STRATEGY = os.environ.get("SIYU_NB_STRATEGY", "service_led")

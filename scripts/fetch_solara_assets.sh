@@ -8,7 +8,7 @@
 # DIR: default $SIYU_SOLARA_ASSETS, else <venv>/share/solara/cdn (Solara's own default, inside
 # the venv, so it goes away with it). PYTHON=/path/to/python picks the venv (default
 # .venv/bin/python). Needs npm. Which packages and versions: those the installed Solara asks
-# for (`python -m sim.viz.assets specs`). Layout: DIR/<package>@<version>/ holds the files
+# for (`python -m sim.dashboard.assets specs`). Layout: DIR/<package>@<version>/ holds the files
 # of the package's npm tarball, as /_solara/cdn/<package>@<version>/<file> expects.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,12 +23,12 @@ if ! command -v npm >/dev/null 2>&1; then
   exit 3
 fi
 
-DEST=${1:-$("$PY" -m sim.viz.assets dir)}
+DEST=${1:-$("$PY" -m sim.dashboard.assets dir)}
 mkdir -p "$DEST"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for spec in $("$PY" -m sim.viz.assets specs); do
+for spec in $("$PY" -m sim.dashboard.assets specs); do
   if [ -f "$DEST/$spec/package.json" ]; then
     echo "fetch_solara_assets: have $spec"
     continue
@@ -44,4 +44,4 @@ for spec in $("$PY" -m sim.viz.assets specs); do
   echo "fetch_solara_assets: fetched $spec"
 done
 
-"$PY" -m sim.viz.assets check "$DEST"
+"$PY" -m sim.dashboard.assets check "$DEST"

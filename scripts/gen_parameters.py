@@ -1,4 +1,4 @@
-"""Regenerate docs/parameters.md from the typed config (sim/config.py)."""
+"""Regenerate docs/parameters.md from the typed config (sim/config/)."""
 
 from pathlib import Path
 

@@ -2,7 +2,7 @@
 
 from sim.cli import load_config
 from sim.config import Config, ConfigError, to_config
-from sim.model import SiyuModel
+from sim.core.model import SiyuModel
 from sim.run import run
 from sim.version import __version__
 

@@ -17,14 +17,11 @@ import hydra
 from omegaconf import DictConfig
 
 from sim.config import Config, ConfigError, register_configs, to_config
+from sim import paths
+from sim.paths import group_options
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 GROUPS = ("market", "strategy", "graph", "dealer", "channel", "experiment")
 EXIT_CONFIG = 2
-
-
-def group_options(group: str) -> list[str]:
-    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
 def check_key(key: str) -> None:
@@ -69,7 +66,7 @@ def preflight(overrides: list[str]) -> Config:
         check_key(key.lstrip("+~"))
     GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(paths.CONF_DIR), version_base="1.3"):
             node = compose(config_name="config", overrides=overrides)
     except ConfigError:
         raise
@@ -79,7 +76,7 @@ def preflight(overrides: list[str]) -> Config:
         GlobalHydra.instance().clear()
     cfg = to_config(node)
     if cfg.graph.kind == "edge_list":  # a malformed file fails here, before any run dir exists
-        from sim.graph import GraphFileError, load_edge_list
+        from sim.core.graph import GraphFileError, load_edge_list
 
         try:
             load_edge_list(cfg.graph.path, cfg.population.n_users)
@@ -113,12 +110,12 @@ def _fail(err: Exception) -> None:
     sys.exit(EXIT_CONFIG)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+@hydra.main(version_base="1.3", config_path=str(paths.CONF_DIR), config_name="config")
 def _app(node: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from sim.graph import GraphFileError
+    from sim.core.graph import GraphFileError
     from sim.run import run
 
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Hydra logs at INFO; Mesa logs every step

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.io import write_atomic
+from sim.data.io import write_atomic
 
 
 def subplots(*args, figsize=(7, 4), **kwargs):

@@ -11,8 +11,8 @@ from typing import Any, TextIO
 
 from sim.config import Config, config_dict
 from sim.figures import draw_figures
-from sim.io import write_json, write_parquet
-from sim.model import SiyuModel
+from sim.data.io import write_json, write_parquet
+from sim.core.model import SiyuModel
 from sim.version import code_version
 
 

@@ -9,7 +9,7 @@ import functools
 import pytest
 
 import sim
-from sim.cli import CONF_DIR
+from sim.paths import CONF_DIR
 from sim.config import validate
 
 CONFIG_GROUPS = frozenset(p.name for p in CONF_DIR.iterdir() if p.is_dir())

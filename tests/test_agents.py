@@ -4,8 +4,8 @@ import mesa
 import numpy as np
 
 import sim
-from sim.agents import KOC, Brand, CommunityGroup, StoreStaff, User
-from sim.columns import KOC as KOC_SEGMENT
+from sim.core.agents import KOC, Brand, CommunityGroup, StoreStaff, User
+from sim.core.columns import KOC as KOC_SEGMENT
 
 
 def build(*overrides):

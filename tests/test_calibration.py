@@ -1,4 +1,4 @@
-"""Calibration (sim/calibration, `python -m sim.calibrate`): a tiny problem with a known
+"""Calibration (sim/calibration, `python -m sim.calibration`): a tiny problem with a known
 answer converges toward it and resumes from its SQLite study; the calibrated presets load."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from omegaconf import OmegaConf
 
 import sim
-from sim.cli import CONF_DIR
+from sim.paths import CONF_DIR
 from sim.config import ConfigError, validate
 
 pytest.importorskip("optuna")
@@ -161,7 +161,7 @@ def test_the_calibrated_preset_loads_with_load_config_and_validates(tmp_path, kn
     installed = install_presets(tmp_path / "run", conf)
     assert {p.relative_to(conf).as_posix() for p in installed} == {
         "market/tiny_calibrated.yaml", "calibrated/tiny.yaml"}
-    monkeypatch.setattr("sim.cli.CONF_DIR", conf)
+    monkeypatch.setattr("sim.paths.CONF_DIR", conf)
     cfg = sim.load_config(["market=tiny_calibrated", "strategy=service_led"])
     validate(cfg)
     assert cfg.market.name == "tiny_calibrated"
@@ -224,14 +224,14 @@ def test_cli_runs_a_spec_and_refuses_bad_input(tmp_path):
         "targets:\n  - {name: churn, arm: a, measure: monthly_churn_rate, value: 0.07, "
         "tolerance: 0.01}\n")
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "-m", "sim.calibrate", "--spec", str(spec), "--out",
+    r = subprocess.run([sys.executable, "-m", "sim.calibration", "--spec", str(spec), "--out",
                         str(out), "--trials", "2", "--check-seeds", "5", "-q"],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "best (trial" in r.stdout
     assert (out / "calibration.md").read_text().count("| churn |") == 2
     spec.write_text(spec.read_text().replace("arm: a,", "arm: zz,"))
-    r = subprocess.run([sys.executable, "-m", "sim.calibrate", "--spec", str(spec), "--out",
+    r = subprocess.run([sys.executable, "-m", "sim.calibration", "--spec", str(spec), "--out",
                         str(tmp_path / "bad")], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "names arm 'zz'" in r.stderr

@@ -1,4 +1,4 @@
-"""Repeat-purchase models (sim/clv.py) and the validation report (sim/validation_report.py).
+"""Repeat-purchase models (sim/data/clv.py) and the validation report (sim/data/validation_report.py).
 
 The BG/NBD and Gamma-Gamma fits use `lifetimes` (the `clv` extra): checked on the CDNOW data
 it ships, on a round trip through the BG/NBD process, and on the simulator's transactions
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim import clv
+from sim.data import clv
 
 
 def test_rfm_by_hand():
@@ -115,7 +115,7 @@ def test_bgnbd_on_simulated_transactions_gives_finite_parameters_and_a_holdout_t
 @pytest.mark.slow
 @needs_lifetimes
 def test_validation_report_files(tmp_path):
-    from sim.validation_report import build
+    from sim.data.validation_report import build
 
     files = build(tmp_path, quick=True)
     names = {f.name for f in files}

@@ -1,6 +1,6 @@
 """The dashboard as a strategist uses it: start the server, drive it in headless Chromium.
 
-Starts ``python -m sim.app`` on a free port of 127.0.0.1, opens the page with Python
+Starts ``python -m sim.dashboard`` on a free port of 127.0.0.1, opens the page with Python
 Playwright driving Debian's Chromium (never a downloaded browser), changes parameters (a
 second strategy to compare with, a lever), presses Reset, Step and Play, and checks that the
 KPI table and the plots render and change. The page's screenshot is kept in
@@ -79,7 +79,7 @@ def sync_api():
 
 @pytest.fixture
 def server(sync_api, tmp_path):
-    from sim.viz import assets
+    from sim.dashboard import assets
 
     gone = assets.missing()
     if gone:
@@ -90,7 +90,7 @@ def server(sync_api, tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sim.app", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "sim.dashboard", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
     try:

@@ -1,7 +1,7 @@
 """Determinism and common random numbers (CRN).
 
 Same config + seed gives bit-identical results; strategies compared on one seed share the
-population, the graph and every draw that does not depend on the strategy (sim/rng.py)."""
+population, the graph and every draw that does not depend on the strategy (sim/core/rng.py)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 import sim
-from sim.columns import PROSPECT
-from sim.model import SiyuModel
-from sim.population import build_population
-from sim.rng import Streams
+from sim.core.columns import PROSPECT
+from sim.core.model import SiyuModel
+from sim.core.population import build_population
+from sim.core.rng import Streams
 from sim.run import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,7 +105,7 @@ def test_two_strategies_on_one_seed_share_population_and_graph():
 
 
 def test_population_traits_of_user_i_do_not_depend_on_n_users():
-    """sim/population.py: 'user i's traits do not depend on n_users' (store excepted: the
+    """sim/core/population.py: 'user i's traits do not depend on n_users' (store excepted: the
     number of stores scales with the population)."""
     small = build_population(cfg_of("population.n_users=1000", "seed=9"), Streams(9))
     large = build_population(cfg_of("population.n_users=3000", "seed=9"), Streams(9))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.columns import MEMBER, SOURCE_EVENT, SOURCE_REFERRAL, SOURCE_STORE
+from sim.core.columns import MEMBER, SOURCE_EVENT, SOURCE_REFERRAL, SOURCE_STORE
 from sim.config import CHANNELS
 
 

@@ -1,4 +1,4 @@
-"""Tests for sim.graph: CSR invariants, generators, queries and the edge-list loader."""
+"""Tests for sim.core.graph: CSR invariants, generators, queries and the edge-list loader."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from sim import graph as g
-from sim.graph import GraphFileError, SocialGraph
+from sim.core import graph as g
+from sim.core.graph import GraphFileError, SocialGraph
 
 
 def rng(seed: int = 0) -> np.random.Generator:

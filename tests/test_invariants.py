@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.columns import (
+from sim.core.columns import (
     CHURNED,
     MEMBER,
     PROSPECT,
@@ -23,7 +23,7 @@ from sim.columns import (
     SOURCE_STORE,
 )
 from sim.config import CHANNELS
-from sim.mechanisms.messaging import on_calendar
+from sim.core.mechanisms.messaging import on_calendar
 
 # Scenarios chosen so every mechanism acts a lot in a short run: many members, short need
 # cycles (many purchases), frequent referrals and promotions, tight friend caps.
@@ -99,7 +99,7 @@ def daily(fn):
 
 def mechanism_clocks(model):
     """(mechanism name, Clock) for every integrated-hazard clock a mechanism holds."""
-    from sim.clocks import Clock
+    from sim.core.clocks import Clock
 
     for name, mech in model.mechanisms.items():
         for value in vars(mech).values():
@@ -195,7 +195,7 @@ def churned_users_are_inactive(model, prev, row):
     if "need_due" in u and not np.all(np.isinf(u.need_due[churned])):
         return "a churned user's need clock is still armed (finite need_due)"
     if n_clocks == 0 and any(m in model.mechanisms for m in ("churn", "service", "referral")):
-        return "found no event clocks to check (has sim.clocks.Clock changed?)"
+        return "found no event clocks to check (has sim.core.clocks.Clock changed?)"
     if np.any(u.last_buy_day[churned] > u.churn_day[churned]):
         return "a churned user bought after its churn_day"
     for col in ("n_buy", "revenue", "satisfaction", "n_referred"):
@@ -310,7 +310,7 @@ def purchase_ledger_monotone(model, prev, row):
 
 @daily
 def leads_have_not_bought(model, prev, row):
-    """sim/mechanisms/funnel.py: a lead is "a member who has not bought"; a user buys the
+    """sim/core/mechanisms/funnel.py: a lead is "a member who has not bought"; a user buys the
     product at most once a day (a need met by one purchase)."""
     u = model.users
     bought_lead = np.flatnonzero((u.lead_stage > 0) & (u.n_buy > 0))

@@ -1,6 +1,6 @@
 """Each mechanism moves the outcomes in the documented direction (docs/model.md).
 
-Comparisons run two configs on the SAME seed: common random numbers (sim/rng.py) give both
+Comparisons run two configs on the SAME seed: common random numbers (sim/core/rng.py) give both
 runs the same population, graph and draws, so a difference comes from the mechanism. Where
 an effect is statistical, the margins are several times the seed-to-seed spread seen at
 these sizes, or the comparison is averaged over seeds.
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.agents import StoreStaff
-from sim.columns import (
+from sim.core.agents import StoreStaff
+from sim.core.columns import (
     CHURNED,
     FAN,
     MEMBER,
@@ -27,7 +27,7 @@ from sim.columns import (
     SOURCE_REFERRAL,
     SOURCE_STORE,
 )
-from sim.mechanisms.messaging import on_calendar
+from sim.core.mechanisms.messaging import on_calendar
 
 SMALL = ["population.n_users=3000", "days=250", "market.initial_member_share=0.18"]
 
@@ -345,7 +345,7 @@ def test_referral_registration_probability(make_config, run_model):
 
 def test_koc_segments_refer_more_with_higher_referral_mult(make_config, run_model):
     """KOC and enthusiast users recommend at their segment's referral_mult x the base rate."""
-    from sim.columns import ENTHUSIAST, KOC
+    from sim.core.columns import ENTHUSIAST, KOC
 
     def referrer_shares(mult):
         m = run_model(make_config(*SMALL, "strategy.referral.per_year=2",

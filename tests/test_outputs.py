@@ -1,4 +1,4 @@
-"""sim/io.py: atomic writes (whole file or none) and JSON without NaN; run()'s file set."""
+"""sim/data/io.py: atomic writes (whole file or none) and JSON without NaN; run()'s file set."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.io import atomic_path, read_parquet, write_atomic, write_json, write_parquet
+from sim.data.io import atomic_path, read_parquet, write_atomic, write_json, write_parquet
 
 
 def strict_json(text: str):

@@ -1,4 +1,4 @@
-"""Global sensitivity (sim/sensitivity.py): Morris then Sobol at tiny N, right shapes, files."""
+"""Global sensitivity (sim/calibration/sensitivity.py): Morris then Sobol at tiny N, right shapes, files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("SALib")
 
-from sim.sensitivity import FACTORS, KPIS, Factor, analyse, write_outputs  # noqa: E402
+from sim.calibration.sensitivity import FACTORS, KPIS, Factor, analyse, write_outputs  # noqa: E402
 
 # a churn lever among levers that hardly touch churn: screening must find it
 SMALL = (
@@ -84,13 +84,13 @@ def test_sobol_n_must_be_a_power_of_two():
 
 @pytest.mark.slow
 def test_command_line(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "sim.sensitivity", "market=car", "--users", "300",
+    r = subprocess.run([sys.executable, "-m", "sim.calibration.sensitivity", "market=car", "--users", "300",
                         "--days", "30", "--trajectories", "2", "--top", "2", "--sobol-n", "4",
                         "--out", str(tmp_path / "s")], capture_output=True, text=True,
                        cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "top factors:" in r.stdout
     assert (tmp_path / "s" / "sensitivity.md").exists()
-    r = subprocess.run([sys.executable, "-m", "sim.sensitivity", "market=nope"],
+    r = subprocess.run([sys.executable, "-m", "sim.calibration.sensitivity", "market=nope"],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and "market=nope" in r.stderr

@@ -1,4 +1,4 @@
-"""Every study in conf/experiment/ runs end to end at small size and writes its report."""
+"""Every study in experiments/ runs end to end at small size and writes its report."""
 
 import subprocess
 import sys
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.io import read_parquet
+from sim.data.io import read_parquet
 
 ROOT = Path(__file__).resolve().parent.parent
-STUDIES = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml")
+STUDIES = sorted(p.stem for p in (ROOT / "experiments").glob("*.yaml")
                  if p.stem not in ("bass_validation", "promo_vs_service"))  # tested elsewhere
 
 

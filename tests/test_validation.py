@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.io import read_parquet
-from sim.validation import bass_curve, bass_discrete, cohort_survival
+from sim.data.io import read_parquet
+from sim.data.validation import bass_curve, bass_discrete, cohort_survival
 
 ONLY_CHURN = [f"mechanisms.{m}=false" for m in ("koc", "messaging", "groups", "events", "service",
                                                  "membership", "purchase", "funnel",

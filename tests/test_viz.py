@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.viz import assets, network, plots
-from sim.viz.model import LEVERS, NONE, DashboardModel, available_levers, presets
+from sim.dashboard import assets, network, plots
+from sim.dashboard.model import LEVERS, NONE, DashboardModel, available_levers, presets
 
 ROOT = Path(sim.__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -108,6 +108,6 @@ def test_importing_the_app_builds_no_model(monkeypatch):
     built = []
     monkeypatch.setattr(sim.SiyuModel, "__init__",
                         lambda self, *a, **k: built.append(1) or None)
-    app = importlib.reload(importlib.import_module("sim.app"))
+    app = importlib.reload(importlib.import_module("sim.dashboard.app"))
     assert built == []
     assert callable(app.Page) and callable(app.main)

@@ -1,6 +1,6 @@
 """Calibration: fit a preset's free parameters to target figures with Optuna.
 
-``python -m sim.calibrate --preset car --trials 40 --out DIR`` (docs/calibration.md). From
+``python -m sim.calibration --preset car --trials 40 --out DIR`` (docs/calibration.md). From
 Python::
 
     from sim.calibration import PROBLEMS, calibrate

@@ -107,7 +107,7 @@ class Evaluator:
     def run(self, values: dict[str, float], seeds: tuple[int, ...] | list[int]
             ) -> dict[str, np.ndarray]:
         """Each target's measure on each seed: ``{target name: array over seeds}``."""
-        from sim.model import SiyuModel
+        from sim.core.model import SiyuModel
 
         logging.getLogger("MESA").setLevel(logging.WARNING)
         out = {t.name: np.full(len(seeds), np.nan) for t in self.problem.targets}

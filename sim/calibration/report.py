@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.figures import subplots
-from sim.io import write_atomic, write_json
+from sim.data.io import write_atomic, write_json
 
 if TYPE_CHECKING:
     from sim.calibration.core import CalibrationResult
@@ -96,7 +96,7 @@ def write_presets(result: CalibrationResult, command: str) -> list[Path]:
 
 def install_presets(out_dir: str | Path, conf_dir: str | Path | None = None) -> list[Path]:
     """Copy ``OUT/preset/**.yaml`` into ``conf/`` (default: the package's conf dir)."""
-    from sim.cli import CONF_DIR
+    from sim.paths import CONF_DIR
 
     conf = Path(conf_dir) if conf_dir is not None else CONF_DIR
     src = Path(out_dir) / "preset"
@@ -294,7 +294,7 @@ def write_outputs(result: CalibrationResult, command: str | None = None) -> list
     from sim.calibration.core import hydra_overrides
 
     out = result.out_dir
-    command = command or f"python -m sim.calibrate --preset {result.problem.name} --trials {result.problem.trials}"
+    command = command or f"python -m sim.calibration --preset {result.problem.name} --trials {result.problem.trials}"
     files = write_presets(result, command)
     files.append(plot_convergence(result, out / "convergence.png"))
     files.append(plot_targets(result, out / "targets.png"))

@@ -137,8 +137,15 @@ def register_configs() -> None:
     """Register the schema with Hydra's ConfigStore (the root config's first default)."""
     from hydra.core.config_store import ConfigStore
 
+    from sim.paths import EXPERIMENTS_DIR
+
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
+    # studies live in the top-level experiments/ folder (the package's copy in a wheel):
+    # each NAME.yaml is the `experiment=NAME` option, a global delta
+    for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
+        cs.store(group="experiment", name=path.stem, node=OmegaConf.load(path),
+                 package="_global_")
 
 
 # --------------------------------------------------------------------------- conversion
@@ -256,7 +263,7 @@ def parameters_markdown() -> str:
     lines = [
         "# Parameters",
         "",
-        "Generated from `sim/config.py` by `python scripts/gen_parameters.py`; do not edit by",
+        "Generated from `sim/config/` by `python scripts/gen_parameters.py`; do not edit by",
         "hand. Defaults shown are the schema's; the presets in `conf/` override some of them.",
         "",
         "| key | default | range | unit | source |",

@@ -1,6 +1,6 @@
 """Studies: Hydra experiments swept over arms and seeds, compared in pairs, reported in HTML.
 
-- a study is ``conf/experiment/NAME.yaml`` (a ``# @package _global_`` delta with its sweep and
+- a study is ``experiments/NAME.yaml`` (a ``# @package _global_`` delta with its sweep and
   its :class:`~sim.experiments.callback.StudyCallback`); ``python -m sim -m experiment=NAME``
   runs it and writes ``report.html`` in its sweep dir;
 - :mod:`~sim.experiments.job` runs one job (resumable: finished runs are skipped);

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("sweep_dir", type=Path)
     p = sub.add_parser("aggregate", help="write runs.parquet (a row per finished run)")
     p.add_argument("sweep_dir", type=Path)
-    sub.add_parser("list", help="the studies in conf/experiment/ and their questions")
+    sub.add_parser("list", help="the studies in experiments/ and their questions")
     args = ap.parse_args(argv)
 
     try:

@@ -194,7 +194,7 @@ def _quote(arg: str) -> str:
 
 def write_runs_table(sweep: Sweep, path: str | Path | None = None) -> Path:
     """``runs.parquet`` in the sweep dir (atomic): the table every report reads."""
-    from sim.io import write_atomic
+    from sim.data.io import write_atomic
 
     path = Path(path) if path is not None else sweep.root / RUNS_TABLE
     return write_atomic(path, lambda p: sweep.runs.to_parquet(p, index=False))

@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 from sim.experiments.aggregate import Sweep
 from sim.experiments.analysis import fmt_diff
 from sim.figures import subplots
-from sim.io import read_parquet
+from sim.data.io import read_parquet
 
 BAND = (5, 95)  # percentiles across seeds drawn as bands
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]

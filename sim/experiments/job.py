@@ -2,7 +2,7 @@
 
 A sweep is resumable because a job's dir is named by its config (``hydra.sweep.subdir:
 ${hydra.job.override_dirname}`` in the study configs) and a finished run is marked by its
-``summary.json`` (written last, atomically, see :mod:`sim.io`). Re-running a sweep therefore
+``summary.json`` (written last, atomically, see :mod:`sim.data.io`). Re-running a sweep therefore
 skips every run whose ``summary.json`` records the same config and code version, and redoes
 the rest. A stale ``summary.json`` (another config) is removed before the run starts, so a
 run killed half-way never leaves a summary that could be mistaken for its result.
@@ -20,8 +20,8 @@ from typing import Any
 
 from sim.config import Config, config_dict
 from sim.experiments.cohorts import cohort_table
-from sim.io import _jsonable, write_parquet
-from sim.model import SiyuModel
+from sim.data.io import _jsonable, write_parquet
+from sim.core.model import SiyuModel
 from sim.run import RunResult, run
 from sim.version import code_version
 

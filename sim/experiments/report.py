@@ -25,7 +25,7 @@ from sim.experiments.analysis import (
     reading,
 )
 from sim.experiments.stats import LEVEL
-from sim.io import write_atomic
+from sim.data.io import write_atomic
 
 REPORT = "report.html"
 

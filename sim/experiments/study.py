@@ -1,6 +1,6 @@
 """What a study compares: its question, the override that tells its arms apart, the baseline.
 
-A study is declared in its Hydra experiment (``conf/experiment/NAME.yaml``) as the arguments
+A study is declared in its Hydra experiment (``experiments/NAME.yaml``) as the arguments
 of the :class:`~sim.experiments.callback.StudyCallback` under ``hydra.callbacks.study``, so
 every run dir records it in ``.hydra/hydra.yaml`` and a report can be rebuilt from the saved
 files alone.

@@ -1,0 +1,1 @@
+"""The model core: user columns, the social graph, common random numbers, mechanisms, the day."""

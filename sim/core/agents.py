@@ -1,0 +1,139 @@
+"""Mesa agent classes for every actor kind.
+
+Users and KOCs are numerous: their state lives in the model's columns and their agents
+are thin handles onto a row, made on demand (``model.user(i)``), never one per user up
+front. Store staff and the brand do not grow with the population and are made at build
+time, so ``model.agents_by_type[StoreStaff]`` and ``[Brand]`` hold them all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import mesa
+
+from sim.core.columns import KOC as KOC_SEGMENT
+from sim.core.columns import SEGMENT_NAMES, SOURCE_NAMES, STATE_NAMES
+
+if TYPE_CHECKING:
+    from sim.core.model import SiyuModel
+
+
+class User(mesa.Agent):
+    """A handle onto one user's row. Attributes read the columns live."""
+
+    def __init__(self, model: SiyuModel, row: int):
+        super().__init__(model)
+        self.row = int(row)
+
+    def __getattr__(self, name: str) -> Any:
+        users = self.__dict__.get("model").users if "model" in self.__dict__ else None
+        if users is not None and name in users:
+            return getattr(users, name)[self.row].item()
+        raise AttributeError(name)
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES[int(self.model.users.state[self.row])]
+
+    @property
+    def segment_name(self) -> str:
+        return SEGMENT_NAMES[int(self.model.users.segment[self.row])]
+
+    @property
+    def source_name(self) -> str:
+        return SOURCE_NAMES[int(self.model.users.source[self.row])]
+
+    def neighbors(self):
+        g = self.model.graph
+        if g.is_complete:
+            raise ValueError("the complete graph has no stored neighbour lists")
+        return g.indices[g.indptr[self.row]:g.indptr[self.row + 1]]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} row={self.row} {self.segment_name} {self.state_name}>"
+
+
+class KOC(User):
+    """A user of the KOC segment: outsized reach, refers at ``referral.koc_mult`` x the rate."""
+
+    def __init__(self, model: SiyuModel, row: int):
+        if int(model.users.segment[row]) != KOC_SEGMENT:
+            raise ValueError(f"user {row} is not in the KOC segment")
+        super().__init__(model, row)
+
+
+class StoreStaff(mesa.Agent):
+    """A shopping guide of one store: recruits in-store buyers into personal accounts."""
+
+    def __init__(self, model: SiyuModel, store: int, friend_cap: int):
+        super().__init__(model)
+        self.store = int(store)
+        self.friend_cap = int(friend_cap)
+
+    @property
+    def effort(self) -> float:
+        """0-1: how hard this staff member works the private domain, set by the dealer mode's
+        attribution of online sales to the store (DOMAIN.md)."""
+        d = self.model.config.dealer
+        return d.effort_base + d.effort_per_attribution * d.attribution
+
+    @property
+    def friends(self) -> int:
+        """This staff member's share of the store's recruited, still-active friends."""
+        acq = self.model.mechanism("acquisition")
+        if acq is None:
+            return 0
+        per_store = self.model.config.strategy.acquisition.staff_per_store
+        real = int(acq.friends[self.store]) * self.model.config.population.scale
+        return real // per_store
+
+
+class CommunityGroup(mesa.Agent):
+    """A handle onto one community group (groups live in arrays; handles are made on demand)."""
+
+    def __init__(self, model: SiyuModel, gid: int):
+        super().__init__(model)
+        self.gid = int(gid)
+
+    @property
+    def _groups(self):
+        groups = self.model.mechanism("groups")
+        if groups is None:
+            raise ValueError("groups are switched off (mechanisms.groups=false)")
+        return groups
+
+    @property
+    def activity(self) -> float:
+        return float(self._groups.activity[self.gid])
+
+    @property
+    def size(self) -> int:
+        """Members now in the group (simulated users)."""
+        return int(self._groups.size[self.gid])
+
+    @property
+    def store(self) -> int:
+        return self.gid // self._groups.slots
+
+    @property
+    def dead(self) -> bool:
+        return self.activity < self.model.config.groups.dead_below
+
+    def __repr__(self) -> str:
+        return f"<CommunityGroup {self.gid} size={self.size} activity={self.activity:.2f}>"
+
+
+class Brand(mesa.Agent):
+    """The brand: runs the strategy and carries the money accounts (yuan)."""
+
+    def __init__(self, model: SiyuModel):
+        super().__init__(model)
+        self.strategy = model.config.strategy
+        self.revenue = 0.0
+        self.cost = 0.0
+
+    @property
+    def roi(self) -> float:
+        margin = self.model.config.market.gross_margin * self.revenue
+        return (margin - self.cost) / self.cost if self.cost > 0 else float("nan")

@@ -1,0 +1,57 @@
+"""Offline events and clubs (NIO: 15k users a week at offline events, bringing thousands of
+new users and 1,000+ leads weekly; DOMAIN.md).
+
+On each event day (``per_week``, evenly spaced) the members most drawn to it attend, up to
+``capacity`` real attendees (scaled): the draw weighs need for recognition / co-creation
+and satisfaction. Attending raises satisfaction in proportion to recognition need. Each
+attendee brings a friend (a graph neighbour who is still a prospect) with probability
+``guest_prob``; the friend registers as a lead (source: event) and enters the funnel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core.columns import PROSPECT, SOURCE_EVENT
+from sim.core.mechanisms.base import Mechanism
+from sim.core.mechanisms.messaging import on_calendar
+
+
+class Events(Mechanism):
+    name = "events"
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.e = self.cfg.strategy.events
+        self.capacity = max(1, self.e.capacity // self.cfg.population.scale)
+        self.recognition = self.segval("recognition_need")
+        self.top_spend = np.quantile(self.users.spend, 0.8) if self.users.n else 0.0
+
+    def step(self, day: int) -> None:
+        e, u, today = self.e, self.users, self.model.today
+        if not on_calendar(day, e.per_week):
+            return
+        members = self.model.members()
+        if len(members) == 0:
+            return
+        score = (self.recognition[u.segment[members]] * u.satisfaction[members]
+                 * self.stream("attend").uniform(members, day))
+        f = self.cfg.strategy.focus_super_users
+        if f:  # invitations go to the biggest spenders first
+            score = score * (1 + 4 * f * (u.spend[members] >= self.top_spend))
+        k = min(self.capacity, len(members))
+        guests_of = members[np.argpartition(-score, k - 1)[:k]]
+        attendees = np.sort(guests_of)
+        sat = u.satisfaction[attendees]
+        gain = e.gain * self.recognition[u.segment[attendees]]
+        u.satisfaction[attendees] = np.clip(sat + gain * (1 - sat), 0.0, 1.0)
+        today.attendees += len(attendees)
+        today.cost += len(attendees) * e.cost_per_attendee
+        bring = attendees[self.stream("guest").uniform(attendees, day) < e.guest_prob]
+        if len(bring) == 0:
+            return
+        friend = self.model.graph.sample_neighbors(bring, self.stream("friend").uniform(bring, day))
+        ok = friend >= 0
+        ok[ok] = u.state[friend[ok]] == PROSPECT
+        friend, idx = np.unique(friend[ok], return_index=True)
+        self.model.register_leads(friend, bring[ok][idx], SOURCE_EVENT, day)

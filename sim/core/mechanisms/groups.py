@@ -1,0 +1,127 @@
+"""Community groups (社群): who is in which group, how lively each group is, and death.
+
+Members of personal-WeChat and WeCom accounts join their store's open group (capacity 500:
+LITERATURE #37); official-account followers are in no group. Each group's activity
+``a`` in [0, 1] moves every day by
+
+    a += (staff + brand + koc + social) x (1 - a)  -  a / decay_days  -  promo_spam x promo
+
+* ``staff``  = ``staff_lift x effort``: the store's staff effort, which rises with the share of
+  private-domain sales attributed to the store (DOMAIN.md: store-run groups die because
+  staff have no incentive and doubt online sales will be credited to them);
+* ``brand``  = ``brand_lift`` on content and themed days when the brand operates groups
+  (brand-central and co-build; seed 002: themed days lift activity);
+* ``koc``    = ``koc_lift`` per post by the group's trained KOCs (Zeekr's volunteers);
+* ``social`` = ``social_lift x a^2 x mean satisfaction``: members' own talk, which feeds on
+  activity (accelerating: a lively group draws more talk), so with operator support groups
+  tend to either take off or die (bimodal lifetimes, Qiu et al. 2016), and without any they
+  fade.
+
+A group below ``dead_below`` is dead. Activity is read by churn (dead groups lose members),
+purchase (community members buy more) and membership (task points).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.core.columns import sort_by_key
+from sim.core.mechanisms.base import Mechanism
+from sim.core.mechanisms.messaging import on_calendar
+
+NO_GROUP_ACTIVITY = np.float32(0.5)  # neutral value for users outside any group
+
+
+class Groups(Mechanism):
+    name = "groups"
+
+    def __init__(self, model):
+        super().__init__(model)
+        u, g = self.users, self.cfg.groups
+        self.capacity = max(1, g.capacity // self.cfg.population.scale)
+        self.n_stores = int(u.store.max()) + 1 if u.n else 1
+        per_store = np.bincount(u.store, minlength=self.n_stores)
+        self.slots = int(math.ceil(per_store.max() / self.capacity)) + 1
+        n_groups = self.n_stores * self.slots
+        self.activity = np.full(n_groups, g.initial_activity, dtype=np.float32)
+        self.size = np.zeros(n_groups, dtype=np.int64)
+        self.filled = np.zeros(self.n_stores, dtype=np.int64)  # members ever placed per store
+        self.died_day = np.full(n_groups, -1, dtype=np.int32)
+        self.opened_day = np.full(n_groups, -1, dtype=np.int32)
+        d = self.cfg.dealer
+        self.effort = d.effort_base + d.effort_per_attribution * d.attribution
+        self.decay = 1.0 / g.decay_days
+
+    def init_state(self) -> None:
+        self.on_join(self.model.members())
+
+    def on_join(self, ids: np.ndarray) -> None:
+        """Place newcomers (not official-account followers) in their store's open group."""
+        u = self.users
+        ids = ids[u.channel[ids] != 2]
+        if len(ids) == 0:
+            return
+        ids, store, rank = sort_by_key(ids, u.store[ids])
+        slot = np.minimum((self.filled[store] + rank) // self.capacity, self.slots - 1)
+        gid = store * self.slots + slot
+        u.group[ids] = gid
+        np.add.at(self.filled, store, 1)
+        np.add.at(self.size, gid, 1)
+        new = gid[self.opened_day[gid] < 0]
+        self.opened_day[new] = self.model.day
+        self.activity[new] = self.cfg.groups.initial_activity
+
+    def on_churn(self, ids: np.ndarray) -> None:
+        gid = self.users.group[ids]
+        np.subtract.at(self.size, gid[gid >= 0], 1)
+
+    def activity_of(self, ids: np.ndarray) -> np.ndarray:
+        gid = self.users.group[ids]
+        return np.where(gid >= 0, self.activity[np.maximum(gid, 0)], NO_GROUP_ACTIVITY)
+
+    def step(self, day: int) -> None:
+        u, g, today = self.users, self.cfg.groups, self.model.today
+        s = self.cfg.strategy
+        live = self.size > 0
+        members = self.model.members()
+        gid = u.group[members]
+        in_group = gid >= 0
+        gm = gid[in_group]
+        n = np.bincount(gm, minlength=len(self.size)).astype(np.float32)
+        sat_sum = np.bincount(gm, weights=u.satisfaction[members][in_group], minlength=len(n))
+        mean_sat = np.where(n > 0, sat_sum / np.maximum(n, 1), 0.0)
+        a = self.activity
+        stim = g.staff_lift * self.effort + g.social_lift * a * a * mean_sat
+        themed = on_calendar(day, s.content.themed_days_per_week)
+        if self.cfg.dealer.brand_operates:
+            stim = stim + g.brand_lift * (themed + today.content)
+            if themed:
+                today.cost_fixed += s.content.cost_per_post
+        koc = self.model.mechanism("koc")
+        if koc is not None:
+            stim = stim + g.koc_lift * koc.posts_per_group(members, gid, len(n))
+        a = a + stim * (1 - a) - a * self.decay - g.promo_spam * today.promo
+        a = np.clip(a, 0.0, 1.0).astype(np.float32)
+        self.activity = np.where(live, a, self.activity)
+        dead = live & (self.activity < g.dead_below)
+        self.died_day[dead & (self.died_day < 0)] = day
+        self.died_day[live & ~dead] = -1  # revived
+        alive = live & ~dead
+        today.cost_fixed += np.count_nonzero(alive) * g.cost_per_group_month / 30.0
+        today.groups_live = int(np.count_nonzero(live))
+        today.groups_dead = int(np.count_nonzero(dead))
+        today.group_activity = float(self.activity[live].mean()) if live.any() else float("nan")
+
+
+
+def group_activity(model, ids: np.ndarray) -> np.ndarray:
+    """Activity of each user's group (0.5, neutral, with no group or groups switched off)."""
+    groups = model.mechanism("groups")
+    if groups is None:
+        return np.full(len(ids), NO_GROUP_ACTIVITY, dtype=np.float32)
+    return groups.activity_of(ids)
+
+
+

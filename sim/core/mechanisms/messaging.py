@@ -1,0 +1,68 @@
+"""Brand messaging: promotions and content sent to every member on a weekly calendar.
+
+Promotions build fatigue (LITERATURE P19, subscriber fatigue) and annoy users who came
+for service (seed 000: promotion spam buries posts and hurts the experience); their pull
+on purchases is applied by the purchase mechanism on promo days. Content raises the
+satisfaction of users who want news and product information (DOMAIN.md, Honor's tiers).
+Both reach a member through the member's channel (``channels.*.reach``); content lands
+with the channel's trust (WeCom "feels like talking to a brand"). Running the private
+domain costs per member-month, plus the channel's own cost.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.core.mechanisms.base import Mechanism
+
+
+def on_calendar(day: int, per_week: float) -> bool:
+    """True on the days a weekly rate of ``per_week`` sends (evenly spaced, deterministic)."""
+    if per_week <= 0:
+        return False
+    return math.floor(day * per_week / 7) > math.floor((day - 1) * per_week / 7)
+
+
+class Messaging(Mechanism):
+    name = "messaging"
+
+    def __init__(self, model):
+        super().__init__(model)
+        p = self.cfg.strategy.promotion
+        self.decay = np.float32(math.exp(-math.log(2) / p.fatigue_halflife_days))
+        self.service_need = self.segval("service_need")
+        self.news_need = self.segval("news_need")
+        ch = self.cfg.channels.profiles()
+        self.reach = np.array([c.reach for c in ch], dtype=np.float32)
+        self.trust = np.array([c.trust for c in ch], dtype=np.float32)
+        self.channel_cost = np.array([c.cost_per_member_month for c in ch]) / 30.0
+
+    def step(self, day: int) -> None:
+        u, today = self.users, self.model.today
+        s = self.cfg.strategy
+        members = self.model.members()
+        u.fatigue[members] *= self.decay  # only members receive messages; others stay at 0
+        ch = u.channel[members]
+        # running the groups and accounts costs per member-day (operators, channel tools)
+        today.cost += len(members) * s.cost.per_member_month / 30.0
+        today.cost += float(np.bincount(ch, minlength=3) @ self.channel_cost)
+        promo = on_calendar(day, s.promotion.per_week)
+        content = on_calendar(day, s.content.per_week)
+        if not (promo or content):
+            return
+        sat = u.satisfaction[members]
+        seg = u.segment[members]
+        reach = self.reach[ch]
+        if promo:
+            today.promo, today.promo_depth = True, s.promotion.depth
+            u.fatigue[members] += np.float32(s.promotion.fatigue_per_message) * reach
+            sat -= (s.promotion.annoyance * reach * self.service_need[seg]
+                    * (1 - u.deal_prone[members]) * sat)
+            today.cost_fixed += s.promotion.cost_per_campaign
+        if content:
+            today.content = True
+            sat += s.content.gain * reach * self.trust[ch] * self.news_need[seg] * (1 - sat)
+            today.cost_fixed += s.content.cost_per_post
+        u.satisfaction[members] = np.clip(sat, 0.0, 1.0)

@@ -1,0 +1,112 @@
+"""Build the user table: traits drawn once per seed, shared by every strategy run on it.
+
+Traits come from named streams indexed by user id, so the same seed gives the same
+population whatever the strategy, and user i's traits do not depend on n_users.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.core.columns import (
+    MEMBER,
+    ORDINARY,
+    PROSPECT,
+    SOURCE_INITIAL,
+    SOURCE_NONE,
+    Columns,
+)
+from sim.config import CHANNELS, Config
+from sim.core.rng import Streams
+
+
+def segment_values(profiles: list, attr: str) -> np.ndarray:
+    """One value per segment (index = segment code) of a SegmentProfile attribute."""
+    return np.array([getattr(p, attr) for p in profiles], dtype=np.float64)
+
+
+def build_population(cfg: Config, streams: Streams) -> Columns:
+    """Traits and the initial lifecycle state of every user (vectorised, by user id)."""
+    n = cfg.population.n_users
+    m = cfg.market
+    ids = np.arange(n, dtype=np.int64)
+    t = Columns(n)
+
+    # segment: inverse CDF of the four shares on one uniform per user
+    prof = m.segments.profiles()
+    cuts = np.cumsum([p.share for p in prof[:3]])
+    u = streams["trait.segment"].uniform(ids, 0)
+    seg = np.minimum(np.searchsorted(cuts, u, side="right"), 3)
+    t.add("segment", np.int8, ORDINARY, "core")[:] = seg
+
+    # spend multiplier: lognormal (mean 1) x the segment's spend level (super users 5-10x),
+    # normalised so the population's mean spend is 1 (price is the mean user's spend)
+    z = streams["trait.spend"].normal(ids, 0)
+    sigma = m.spend_sigma
+    level = segment_values(prof, "spend_mult")
+    mean_level = sum(p.share * p.spend_mult for p in prof) or 1.0
+    spend = np.exp(sigma * z - sigma**2 / 2) * level[seg] / mean_level
+    t.add("spend", np.float32, 1.0, "core")[:] = spend
+
+    # need cycle: Weibull scale per user so the mean interval is need_cycle_days x spread
+    zc = streams["trait.cycle"].normal(ids, 0)
+    s = m.need_cycle_spread
+    cycle = m.need_cycle_days * np.exp(s * zc - s**2 / 2)
+    t.add("need_scale", np.float32, 1.0, "core")[:] = cycle / math.gamma(1 + 1 / m.need_cycle_shape)
+
+    # deal-proneness in [0,1]: Beta(2, 3), mean 0.4 (assumption); fans/enthusiasts less
+    ud = streams["trait.deal"].uniform(ids, 0)
+    from scipy.special import betaincinv
+
+    deal = betaincinv(2.0, 3.0, ud) * segment_values(prof, "deal_mult")[seg]
+    t.add("deal_prone", np.float32, 0.0, "core")[:] = np.clip(deal, 0.0, 1.0)
+
+    # sociability: lognormal, mean 1 (assumption; multiplies referral rate)
+    zs = streams["trait.social"].normal(ids, 0)
+    t.add("sociability", np.float32, 1.0, "core")[:] = np.exp(0.5 * zs - 0.125)
+
+    # satisfaction with the brand, 0-1
+    sat = cfg.strategy.satisfaction
+    zsat = streams["trait.satisfaction"].normal(ids, 0)
+    t.add("satisfaction", np.float32, 0.0, "core")[:] = np.clip(
+        sat.initial_mean + sat.initial_sd * zsat, 0.0, 1.0)
+
+    # state shared between mechanisms (written by one, read by others: core, so any can be off)
+    t.add("fatigue", np.float32, 0.0, "core")      # promotion fatigue (messaging -> churn)
+    t.add("channel", np.int8, 0, "core")           # landing channel index (CHANNELS)
+    t.add("group", np.int32, -1, "core")           # community group id, -1 = none
+    t.add("koc", np.bool_, False, "core")          # in the KOC program
+    t.add("tier", np.int8, 0, "core")              # membership tier 0 normal, 1 senior, 2 premium
+    t.add("vip_until", np.int32, -1, "core")       # last day of paid VIP, -1 = never
+    t.add("wom", np.float32, 0.0, "core")          # word of mouth heard (negative: bad)
+    t.add("lead_stage", np.int8, 0, "core")        # 0 none, 1 registered, 2 trialled
+
+    # lifecycle state
+    state = t.add("state", np.int8, PROSPECT, "core")
+    source = t.add("source", np.int8, SOURCE_NONE, "core")
+    t.add("join_day", np.int32, -1, "core")
+    t.add("churn_day", np.int32, -1, "core")
+    t.add("recruited_by", np.int32, -1, "core")
+    t.add("store", np.int32, 0, "core")[:] = (
+        streams["trait.store"].uniform(ids, 0)
+        * max(1, n * cfg.population.scale // cfg.strategy.acquisition.users_per_store)
+    ).astype(np.int32)
+    owned = t.add("owned_before", np.bool_, False, "core")
+    owned[:] = streams["trait.owner"].uniform(ids, 0) < m.initial_customer_share
+    # the initial private domain is drawn from brand owners (they joined at an earlier purchase)
+    member_p = m.initial_member_share / max(m.initial_customer_share, 1e-12)
+    initial = owned & (streams["trait.member"].uniform(ids, 0) < member_p)
+    state[initial] = MEMBER
+    source[initial] = SOURCE_INITIAL
+    t.join_day[initial] = 0
+    t.channel[initial] = CHANNELS.index(cfg.channel.landing)
+
+    # purchase ledger
+    t.add("n_buy", np.int32, 0, "core")
+    t.add("revenue", np.float64, 0.0, "core")
+    t.add("first_buy_day", np.int32, -1, "core")
+    t.add("last_buy_day", np.int32, -1, "core")
+    t.add("n_referred", np.int32, 0, "core")
+    return t

@@ -1,0 +1,5 @@
+"""``python -m sim.dashboard``: the strategist dashboard (docs/dashboard.md)."""
+
+from sim.dashboard.app import main
+
+main()

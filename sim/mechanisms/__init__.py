@@ -1,1 +1,0 @@
-"""One module per mechanism; the order they run in is written in sim.loop."""
