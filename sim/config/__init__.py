@@ -116,6 +116,23 @@ class OutputConfig:
 
 
 @dataclass
+class ReportConfig:
+    lang: str = param("zh", source="choice: the people who run private domains read Chinese",
+                      doc="zh | en: language of the run summary, figures and study reports "
+                          "(sim/i18n.py)")
+
+
+LANGS = ("zh", "en")
+
+
+@dataclass
+class CalendarConfig:
+    start_date: str = param("2025-01-01", source="choice (any date; the model has no "
+                            "seasonality yet)", doc="calendar date of simulated day 1 "
+                            "(YYYY-MM-DD): exports and series carry real dates")
+
+
+@dataclass
 class Config:
     population: PopulationConfig = sub(PopulationConfig)
     graph: GraphConfig = sub(GraphConfig)
@@ -129,6 +146,8 @@ class Config:
     bass: BassConfig = sub(BassConfig)
     export: ExportConfig = sub(ExportConfig)
     output: OutputConfig = sub(OutputConfig)
+    report: ReportConfig = sub(ReportConfig)
+    calendar: CalendarConfig = sub(CalendarConfig)
     days: int = param(730, 1, 36_500, unit="simulated days")
     seed: int = param(1, 0, 2**63 - 1, unit="root seed")
 
@@ -183,6 +202,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"market.initial_member_share={cfg.market.initial_member_share:g} exceeds "
                           f"market.initial_customer_share={cfg.market.initial_customer_share:g}; "
                           "allowed: members are drawn among owners, so member share <= customer share")
+    _check_choice("report.lang", cfg.report.lang, LANGS)
+    _check_date("calendar.start_date", cfg.calendar.start_date)
     _check_choice("channel.landing", cfg.channel.landing, CHANNELS)
     _check_choice("dealer.mode", cfg.dealer.mode, DEALER_MODES)
     _check_choice("strategy.koc_program.selection", cfg.strategy.koc_program.selection,
@@ -207,6 +228,16 @@ def validate(cfg: Config) -> None:
 def _check_choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(f"{key}={value!r} is not allowed; allowed: {', '.join(allowed)}")
+
+
+def _check_date(key: str, value: str) -> None:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}={value!r} is not a date; allowed: YYYY-MM-DD, e.g. "
+                          "2025-01-01") from None
 
 
 def _check_ranges(obj: Any, prefix: str) -> None:
