@@ -78,9 +78,11 @@ def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None | bool = True,
         "code_version": code_version(),
         "config": config_dict(cfg),
     }
-    files = [write_parquet(out_dir / "series.parquet", series)]
+    from sim.data.calendar import with_dates  # a calendar date beside each day index
+    files = [write_parquet(out_dir / "series.parquet", with_dates(series, cfg.calendar.start_date))]
     if cfg.export.transactions:
-        files.append(write_parquet(out_dir / "transactions.parquet", model.transaction_log()))
+        files.append(write_parquet(out_dir / "transactions.parquet",
+                                   with_dates(model.transaction_log(), cfg.calendar.start_date)))
     if cfg.output.figures:
         title = f"{cfg.market.name} / {cfg.strategy.name}, {cfg.population.n_users:,} users, seed {cfg.seed}"
         files += draw_figures(series, out_dir / "figures", title)
