@@ -291,15 +291,3 @@ def test_slurm_launcher_config_composes():
     assert proc.returncode == 0, proc.stderr
     assert "SlurmLauncher" in proc.stdout and "partition: cpu" in proc.stdout
     assert "cpus_per_task: 1" in proc.stdout
-
-
-@pytest.mark.slow
-def test_ray_launcher_on_a_local_ray_instance_gives_the_same_numbers(serial, tmp_path):
-    pytest.importorskip("ray", reason="needs ray: pip install 'hydra-ray-launcher==1.2.2'")
-    pytest.importorskip("hydra_plugins.hydra_ray_launcher",
-                        reason="needs hydra-ray-launcher: pip install 'hydra-ray-launcher==1.2.2'")
-    root, _ = serial
-    sweep(tmp_path / "sweep", "hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2",
-          "+hydra.launcher.ray.init.include_dashboard=false")
-    pd.testing.assert_frame_equal(numbers(pd.read_parquet(tmp_path / "sweep" / "runs.parquet")),
-                                  numbers(pd.read_parquet(root / "runs.parquet")))
