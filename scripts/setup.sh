@@ -27,7 +27,7 @@ if ! PY=$(find_python); then
 fi
 echo "setup: using $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 
-# SIYU_VENV / SIYU_LOCK pick another environment (CI builds .venv-ray with requirements/lock-ray.txt)
+# SIYU_VENV / SIYU_LOCK pick another environment and lock
 VENV=${SIYU_VENV:-.venv}
 LOCK=${SIYU_LOCK:-requirements/lock.txt}
 if [ ! -x "$VENV/bin/python" ] || ! ok_python "$VENV/bin/python"; then
@@ -35,10 +35,26 @@ if [ ! -x "$VENV/bin/python" ] || ! ok_python "$VENV/bin/python"; then
   "$PY" -m venv "$VENV"
 fi
 # the lock pins every package version, so a fresh machine gets the same environment;
-# extras: test (pytest), viz (dashboard, notebooks), sweep (joblib, submitit launchers),
-# calibrate (optuna, SALib), clv (lifetimes: BG/NBD);
+# extras: test (pytest), viz (dashboard, notebooks, JupyterLab), sweep (joblib, submitit and
+# Ray launchers), calibrate (optuna, SALib), clv (lifetimes: BG/NBD);
 # SIYU_EXTRAS=test keeps it minimal
 EXTRAS=${SIYU_EXTRAS:-test,viz,sweep,calibrate,clv}
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   -c "$LOCK" -e ".[$EXTRAS]"
+
+# the dashboard's front-end files (Solara's page would load them from a public CDN): fetched
+# once from the npm registry into the venv (about 18 MB, a few seconds; no npm needed), so the
+# dashboard works offline. Without them the page stays blank, so setup stops here if they
+# cannot be fetched. SIYU_DASHBOARD_ASSETS=skip skips them (docs/dashboard.md: air-gapped).
+case ",$EXTRAS," in
+  *,viz,*)
+    if [ "${SIYU_DASHBOARD_ASSETS:-}" = skip ]; then
+      echo "setup: skipped the dashboard's front-end files (SIYU_DASHBOARD_ASSETS=skip): the dashboard page stays blank and tests/test_dashboard.py fails until 'bash scripts/fetch_solara_assets.sh' has run"
+    elif ! "$VENV/bin/python" -m sim.dashboard.assets fetch; then
+      echo "setup: error: could not fetch the dashboard's front-end files from the npm registry (${SIYU_NPM_REGISTRY:-https://registry.npmjs.org})." >&2
+      echo "setup: fix the network or proxy, or set SIYU_NPM_REGISTRY=<mirror>, then run setup again;" >&2
+      echo "setup: or copy them from another machine (docs/dashboard.md), or rerun with SIYU_DASHBOARD_ASSETS=skip" >&2
+      exit 4
+    fi ;;
+esac
 "$VENV/bin/python" -c 'import mesa, hydra, sim; print(f"setup: ok: siyu-sim {sim.__version__}, mesa {mesa.__version__}, hydra {hydra.__version__}")'
