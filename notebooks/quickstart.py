@@ -1,10 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -19,9 +21,12 @@
 # headline KPIs. Definitions of every series column and KPI: `docs/metrics.md`; the
 # mechanisms: `docs/model.md`.
 #
-# This is a jupytext "percent" script: open it in Jupyter (with jupytext) as a notebook, or
-# run it as a plain script. `tests/test_notebooks.py` runs it with a small population,
-# through the `SIYU_NB_*` variables read below.
+# Open `quickstart.ipynb` in JupyterLab (`.venv/bin/jupyter lab notebooks/`, installed by
+# setup with the viz extra), or run `quickstart.py` as a plain script: the two are one
+# notebook, paired by jupytext, which saves both when you save in JupyterLab (after editing
+# one outside it: `.venv/bin/jupytext --sync notebooks/*.ipynb`). `tests/test_notebooks.py`
+# runs it with a small population, through the `SIYU_NB_*` variables read below, and checks
+# the pair is in sync.
 
 # %%
 import os
