@@ -187,7 +187,7 @@ def churned_users_are_inactive(model, prev, row):
         armed = clock_threshold(clock)
         # mechanisms that act on members disarm a leaver's clocks (threshold inf); no clock
         # of an already-churned user ever moves again
-        if hasattr(model.mechanisms[name], "on_churn") and not np.all(np.isinf(armed[churned])):
+        if not np.all(np.isinf(armed[churned])):
             return f"a churned user's {name} clock is still armed (finite threshold)"
         before = prev[f"clock:{name}:{clock.name}"][was]
         if not np.array_equal(armed[was], before):
@@ -387,7 +387,7 @@ def money_flows_add_up(model, prev, row):
         per_user += sum(int(n) * ch.cost_per_member_month / 30.0
                         for n, ch in zip(by_channel, cfg.channels.profiles(), strict=True))
     if "koc" in mech:
-        per_user += today.kocs * st.koc_program.reward_per_month / 30.0
+        per_user += today.kocs_rewarded * st.koc_program.reward_per_month / 30.0
     cost = k * per_user
     cost += row["new_resolved"] * st.service.cost_per_incident
     cost += row["new_customers_referral"] * st.referral.reward
@@ -423,7 +423,7 @@ def money_flows_add_up(model, prev, row):
 @daily
 def friend_caps_respected(model, prev, row):
     u = model.users
-    acq = model.mechanism("acquisition")
+    acq = model.mechanisms.get("acquisition")
     a = model.config.strategy.acquisition
     n_stores = int(u.store.max()) + 1
     k = model.config.population.scale

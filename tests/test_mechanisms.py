@@ -572,7 +572,6 @@ def _observe(model) -> dict[str, float]:
         "points": s["new_redemptions"].sum() + float(u.points.sum() if "points" in u else 0),
         "vips": s["new_vip_upgrades"].sum() + int((u.vip_until >= 0).sum()),
         "trials": s["new_trials"].sum(),
-        "funnel_customers": s["new_customers_referral"].sum() + s["new_customers_event"].sum(),
     }
 
 
@@ -584,7 +583,7 @@ SWITCHED_OFF = {
     "events": ["attendees", "event_members"],
     "service": ["incidents"],
     "membership": ["points", "vips"],
-    "funnel": ["trials", "funnel_customers"],
+    "funnel": ["trials"],  # leads still buy on their own need (and count as customers)
     "acquisition": ["store_members"],
     "referral": ["referral_members", "referrals"],
     "churn": ["churned"],

@@ -36,5 +36,5 @@ def test_scaled_run_reports_real_counts_and_money():
 
 def test_real_caps_shrink_with_scale():
     m = run("population.scale=100", "groups.capacity=500")
-    assert m.mechanism("groups").capacity == 5, "a 500-member group holds 5 simulated users"
-    assert m.mechanism("acquisition").capacity == 2 * 5000 // 100
+    assert m.mechanisms["groups"].capacity == 5, "a 500-member group holds 5 simulated users"
+    assert m.mechanisms["acquisition"].capacity == 2 * 5000 // 100

@@ -97,5 +97,12 @@ class MarketConfig:
                                         source="DOMAIN.md: Honor 100M users, groups ~1M")
     initial_customer_share: float = param(0.18, **PROB,
                                           source="assumption: = brand share of current devices")
+    deal_prone_a: float = param(2.0, 0.01, 100.0, unit="Beta a of deal-proneness (0-1)",
+                                source="assumption: Beta(2, 3), mean 0.4; deal-prone shoppers "
+                                       "are a minority (Blattberg & Neslin 1990)")
+    deal_prone_b: float = param(3.0, 0.01, 100.0, unit="Beta b of deal-proneness (0-1)",
+                                source="assumption: Beta(2, 3), mean 0.4")
+    sociability_sigma: float = param(0.5, 0.0, 3.0, unit="lognormal sigma of sociability (mean 1; "
+                                     "multiplies the referral rate)", source="assumption")
     segments: SegmentsConfig = sub(SegmentsConfig)
     funnel: FunnelConfig = sub(FunnelConfig)

@@ -95,6 +95,10 @@ class GroupsConfig:
     loyalty_lift: float = param(0.1, 0.0, 1.0, unit="brand-choice probability added at full "
                                 "group activity", source="seed 000: community members buy more")
     initial_activity: float = param(0.5, 0.0, 1.0, unit="0-1", source="assumption")
+    neutral_activity: float = param(0.5, 0.0, 1.0, unit="activity (0-1) at which group effects on "
+                                    "churn, referral and brand choice vanish; also the value for "
+                                    "users outside any group", source="assumption: the middle "
+                                    "of the scale")
     cost_per_group_month: float = param(50.0, 0.0, 1e6, unit="yuan per live group per month",
                                         source="assumption: operator time")
 
@@ -118,5 +122,9 @@ class DealerConfig:
                                source="assumption")
     effort_per_attribution: float = param(0.8, 0.0, 1.0, unit="effort added by full attribution",
                                           source="assumption; DOMAIN.md: incentives drive staff")
+    add_effort_floor: float = param(0.5, 0.0, 1.0, unit="share of market.add_friend_rate staff "
+                                    "reach with no effort (the rest grows with effort)",
+                                    source="assumption: buyers scan the package card unasked "
+                                           "(seed 002)")
     staff_cost_per_month: float = param(0.0, 0.0, 1e7, unit="yuan per staff member per month "
                                         "paid by the brand", source="assumption")

@@ -83,6 +83,9 @@ class ReferralConfig:
     reward: float = param(0.0, 0.0, 1e6, unit="yuan per referred purchase", source="strategy")
     reward_lift: float = param(0.002, 0.0, 1.0, unit="x referral rate added per yuan of reward",
                                source="assumption; Schmitt et al. 2011: EUR 25 reward, ~60% ROI")
+    satisfaction_power: float = param(4.0, 0.0, 20.0, unit="exponent of satisfaction / pivot in "
+                                      "the referral hazard", source="assumption: satisfied users "
+                                      "(promoters) recommend, the rest rarely (Reichheld 2003)")
 
 
 @dataclass
@@ -90,7 +93,8 @@ class ChurnConfig:
     fatigue_beta: float = param(0.6, 0.0, 20.0, unit="log hazard ratio per fatigue unit",
                                 source="assumption")
     dissatisfaction_beta: float = param(3.0, 0.0, 20.0, unit="log hazard ratio per unit of "
-                                        "satisfaction below 0.7", source="assumption")
+                                        "satisfaction below strategy.satisfaction.pivot",
+                                        source="assumption")
 
 
 @dataclass
@@ -103,6 +107,12 @@ class SatisfactionConfig:
                                 "satisfaction 0.5 buys the brand when need arrives")
     loyalty_slope: float = param(1.2, 0.0, 10.0, unit="probability per satisfaction unit",
                                  source="assumption")
+    loyalty_pivot: float = param(0.5, 0.0, 1.0, unit="satisfaction (0-1) at which brand choice "
+                                 "is loyalty_base", source="assumption: the middle of the scale")
+    pivot: float = param(0.7, 0.01, 1.0, unit="satisfaction (0-1) at which churn and referral "
+                         "hazards take their base values", source="assumption: a passive "
+                         "(score 7 of 10, Reichheld 2003) neither leaves nor recommends more "
+                         "than the base rate")
 
 
 @dataclass
@@ -129,6 +139,8 @@ class KocProgramConfig:
     reward_per_month: float = param(50.0, 0.0, 1e6, unit="yuan per KOC per month",
                                     source="assumption")
     churn_mult: float = param(0.5, 0.0, 10.0, unit="x churn hazard of a KOC", source="assumption")
+    top_up_every_days: int = param(30, 1, 3650, unit="days between top-ups of the program",
+                                   source="assumption: a monthly selection round (seed 004)")
 
 
 @dataclass
@@ -181,6 +193,9 @@ class EventsConfig:
     guest_prob: float = param(0.2, **PROB, source="assumption; NIO: events bring thousands of "
                               "new users and 1,000+ leads weekly")
     cost_per_attendee: float = param(100.0, 0.0, 1e6, unit="yuan per attendee", source="assumption")
+    super_user_invite_boost: float = param(4.0, 0.0, 100.0, unit="x invitation weight of a super "
+                                           "user per unit of focus_super_users",
+                                           source="assumption")
 
 
 @dataclass
@@ -195,6 +210,12 @@ class StrategyConfig:
     focus_super_users: float = param(0.0, 0.0, 1.0, unit="share of service and event effort "
                                      "moved to the top-20% spenders", source="seed 004: serve "
                                      "super users; DOMAIN.md question 6")
+    super_user_share: float = param(0.2, 0.01, 0.99, unit="share of users (top by spend) who "
+                                    "are super users", source="LITERATURE #32: the top 20% of "
+                                    "buyers give most revenue (Pareto)")
+    focus_boost: float = param(2.0, 0.0, 100.0, unit="x resolution chance added for a super user "
+                               "per unit of focus_super_users (the others lose what keeps the "
+                               "expected number resolved unchanged)", source="assumption")
     acquisition: AcquisitionConfig = sub(AcquisitionConfig)
     promotion: PromotionConfig = sub(PromotionConfig)
     service: ServiceConfig = sub(ServiceConfig)

@@ -1,9 +1,11 @@
 """Mesa agent classes for every actor kind.
 
-Users and KOCs are numerous: their state lives in the model's columns and their agents
-are thin handles onto a row, made on demand (``model.user(i)``), never one per user up
-front. Store staff and the brand do not grow with the population and are made at build
-time, so ``model.agents_by_type[StoreStaff]`` and ``[Brand]`` hold them all.
+Users, KOCs and community groups are numerous: their state lives in the model's columns
+(and the groups mechanism's arrays) and their agents are thin handles onto a row, made on
+demand (``model.user(i)``, ``model.group(g)``). A handle is a view, not a registered agent:
+making one does not add to ``model.agents``, and dropping it frees it. Store staff and the
+brand do not grow with the population and are made at build time, so
+``model.agents_by_type[StoreStaff]`` and ``[Brand]`` hold them all.
 """
 
 from __future__ import annotations
@@ -11,15 +13,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import mesa
+import numpy as np
 
 from sim.core.columns import KOC as KOC_SEGMENT
-from sim.core.columns import SEGMENT_NAMES, SOURCE_NAMES, STATE_NAMES
+from sim.core.columns import SEGMENT_NAMES, SOURCE_NAMES, SOURCE_STORE, STATE_NAMES
+from sim.core.mechanisms.shared import staff_effort
 
 if TYPE_CHECKING:
     from sim.core.model import SiyuModel
 
 
-class User(mesa.Agent):
+class _Handle(mesa.Agent):
+    """A Mesa agent that views rows of the model's arrays: not registered with the model."""
+
+    def __init__(self, model: SiyuModel):  # no super().__init__: registration is the point
+        self.model = model
+        self.unique_id = None
+        self.pos = None
+
+
+class User(_Handle):
     """A handle onto one user's row. Attributes read the columns live."""
 
     def __init__(self, model: SiyuModel, row: int):
@@ -64,7 +77,13 @@ class KOC(User):
 
 
 class StoreStaff(mesa.Agent):
-    """A shopping guide of one store: recruits in-store buyers into personal accounts."""
+    """A shopping guide of one store: recruits in-store buyers into personal accounts.
+
+    Staff act through the acquisition phase, which runs every store's recruiting at once as a
+    vectorised kernel (friend caps, daily add limits, bans per store); a per-object ``step``
+    would repeat that work store by store. So this agent has no ``step`` of its own: it reads
+    its effort (from the dealer mode) and its friends (from the user columns).
+    """
 
     def __init__(self, model: SiyuModel, store: int, friend_cap: int):
         super().__init__(model)
@@ -75,21 +94,20 @@ class StoreStaff(mesa.Agent):
     def effort(self) -> float:
         """0-1: how hard this staff member works the private domain, set by the dealer mode's
         attribution of online sales to the store (DOMAIN.md)."""
-        d = self.model.config.dealer
-        return d.effort_base + d.effort_per_attribution * d.attribution
+        return staff_effort(self.model.config.dealer)
 
     @property
     def friends(self) -> int:
         """This staff member's share of the store's recruited, still-active friends."""
-        acq = self.model.mechanism("acquisition")
-        if acq is None:
-            return 0
-        per_store = self.model.config.strategy.acquisition.staff_per_store
-        real = int(acq.friends[self.store]) * self.model.config.population.scale
-        return real // per_store
+        m = self.model
+        members = m.members()
+        u = m.users
+        mine = (u.store[members] == self.store) & (u.source[members] == SOURCE_STORE)
+        per_store = m.config.strategy.acquisition.staff_per_store
+        return int(np.count_nonzero(mine)) * m.config.population.scale // per_store
 
 
-class CommunityGroup(mesa.Agent):
+class CommunityGroup(_Handle):
     """A handle onto one community group (groups live in arrays; handles are made on demand)."""
 
     def __init__(self, model: SiyuModel, gid: int):
@@ -98,7 +116,7 @@ class CommunityGroup(mesa.Agent):
 
     @property
     def _groups(self):
-        groups = self.model.mechanism("groups")
+        groups = self.model.mechanisms.get("groups")
         if groups is None:
             raise ValueError("groups are switched off (mechanisms.groups=false)")
         return groups
@@ -125,7 +143,12 @@ class CommunityGroup(mesa.Agent):
 
 
 class Brand(mesa.Agent):
-    """The brand: runs the strategy and carries the money accounts (yuan)."""
+    """The brand: runs the strategy and carries the money accounts (yuan).
+
+    Its levers act through the mechanisms (messaging, service, events, the KOC program,
+    membership), which run them over all members at once; its own ``step``, at the day's
+    end, books the day into its accounts.
+    """
 
     def __init__(self, model: SiyuModel):
         super().__init__(model)
@@ -133,7 +156,8 @@ class Brand(mesa.Agent):
         self.revenue = 0.0
         self.cost = 0.0
 
-    @property
-    def roi(self) -> float:
-        margin = self.model.config.market.gross_margin * self.revenue
-        return (margin - self.cost) / self.cost if self.cost > 0 else float("nan")
+    def step(self) -> None:
+        """Book the day: revenue and cost so far (yuan, real units)."""
+        cum = self.model.reporter.cum
+        self.revenue = cum["revenue"]
+        self.cost = cum["cost"]

@@ -22,14 +22,16 @@ from sim.core.rng import Stream
 
 
 class Clock:
-    """Columns ``{name}_R`` (float64, hazard left until the event) and ``{name}_k`` (int32)."""
+    """On columns ``{name}_R`` (float64, hazard left until the event) and ``{name}_k`` (int32),
+    which the owning mechanism declares (:func:`sim.core.mechanisms.base.clock_columns`)."""
 
-    def __init__(self, table: Columns, name: str, stream: Stream, owner: str = ""):
+    def __init__(self, table: Columns, name: str, stream: Stream):
         self.name = name
         self.table = table
         self.stream = stream
-        table.add(f"{name}_R", np.float64, np.inf, owner)
-        table.add(f"{name}_k", np.int32, 0, owner)
+        for col in (f"{name}_R", f"{name}_k"):
+            if col not in table:
+                raise KeyError(f"clock {name!r}: column {col!r} is not declared")
 
     @property
     def R(self) -> np.ndarray:

@@ -15,6 +15,9 @@ import numpy as np
 PROSPECT, MEMBER, CHURNED = 0, 1, 2
 STATE_NAMES = {PROSPECT: "prospect", MEMBER: "member", CHURNED: "churned"}
 
+# landing channels, in the order of sim.config.CHANNELS
+PERSONAL_WECHAT, WECOM, OFFICIAL_ACCOUNT = 0, 1, 2
+
 # segments after Honor's four need tiers (DOMAIN.md, Actors)
 ORDINARY, FAN, KOC, ENTHUSIAST = 0, 1, 2, 3
 SEGMENT_NAMES = ("ordinary", "fan", "koc", "enthusiast")

@@ -1,73 +1,124 @@
-"""The day's flows (``model.today``) and the purchase ledger every mechanism books through."""
+"""The day's results (``model.today``), generated from the mechanisms' declarations.
+
+Every result a mechanism reports is declared once, as a :class:`~sim.core.mechanisms.base.Result`
+(name, unit, kind, doc) on the mechanism class. The results the model itself writes (users
+joining and leaving, purchases booked, the stocks of the day) are declared here, in
+:data:`CORE_RESULTS`. :class:`Today` has exactly one attribute per declared result (an
+undeclared name is refused), the series one column per result that is not a signal, and
+docs/mechanisms.md one row per result: none of these lists is kept by hand.
+"""
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
-
 import numpy as np
 
-from sim.core.columns import Columns
+from sim.core.columns import (
+    SOURCE_ADOPTION,
+    SOURCE_EVENT,
+    SOURCE_REFERRAL,
+    SOURCE_STORE,
+    Columns,
+)
+from sim.core.mechanisms.base import COUNT, FIXED, LEVEL, MONEY, SIGNAL, STOCK, Result
+
+CHANNEL_KEYS = ("personal_wechat", "wecom", "official_account")
+# the result counting the users who join from each source (SiyuModel.join)
+JOIN_COUNTS = {SOURCE_STORE: "new_members_store", SOURCE_REFERRAL: "new_members_referral",
+               SOURCE_EVENT: "new_members_event", SOURCE_ADOPTION: "new_adoptions"}
+
+CORE_RESULTS: tuple[Result, ...] = (
+    Result("day", "day", "simulated day (1..days)", LEVEL),
+    Result("n_prospects", "users", "users who never joined the private domain", STOCK),
+    Result("n_members", "users", "users in the private domain at the day's end", STOCK),
+    Result("n_churned", "users", "users who left the private domain", STOCK),
+    Result("n_customers", "users", "members who own the brand (bought before, at or since "
+           "joining)", STOCK),
+    *(Result(f"n_members_{ch}", "users", f"members whose landing channel is {ch}", STOCK)
+      for ch in CHANNEL_KEYS),
+    Result("new_members_store", "users", "in-store buyers added by store staff today", COUNT),
+    Result("new_members_referral", "users", "friends who registered on a recommendation today",
+           COUNT),
+    Result("new_members_event", "users", "friends brought to an event who registered today",
+           COUNT),
+    Result("new_adoptions", "users", "Bass validation: prospects who adopted today", COUNT),
+    Result("new_leads", "users", "registrations today (referral and event friends)", COUNT,
+           total="leads"),
+    Result("n_leads", "users", "members who are leads (registered, not yet bought)", STOCK),
+    Result("new_customers_referral", "users", "referred leads who bought today", COUNT,
+           total="new_customers_referral"),
+    Result("new_customers_event", "users", "event-brought leads who bought today", COUNT,
+           total="new_customers_event"),
+    Result("new_purchases", "purchases", "private-domain purchases today (members, and "
+           "referred prospects at conversion)", COUNT, total="purchases"),
+    Result("new_repeat_purchases", "purchases", "of which by users who owned the brand before",
+           COUNT),
+    Result("new_revenue", "yuan", "revenue today, net of discounts", MONEY, total="revenue"),
+    Result("new_discount", "yuan", "discounts given today", MONEY, total="discount"),
+    Result("new_churned", "users", "members who left today", COUNT),
+    *(Result(f"new_churned_{ch}", "users", f"members of channel {ch} who left today", COUNT)
+      for ch in CHANNEL_KEYS),
+    Result("new_banned_lost", "users", "members lost with banned staff accounts today", COUNT,
+           total="banned_lost"),
+    Result("cost", "yuan", "per-user costs today (scale with the population)", SIGNAL, 0.0),
+    Result("cost_fixed", "yuan", "fixed costs today: campaigns, posts, stores, groups (real "
+           "units, not scaled)", SIGNAL, 0.0),
+    Result("new_cost", "yuan", "cost today: per-user costs x population.scale + fixed costs",
+           LEVEL, 0.0, total="cost"),
+    Result("mean_satisfaction", "0-1", "mean satisfaction of members", LEVEL, float("nan")),
+    Result("mean_fatigue", "fatigue units", "mean promotion fatigue of members", LEVEL,
+           float("nan")),
+    Result("nps", "points (-100..100)", "Net Promoter Score of members (docs/metrics.md)", LEVEL,
+           float("nan")),
+    Result("cum_purchases", "purchases", "purchases so far", LEVEL),
+    Result("cum_revenue", "yuan", "revenue so far", LEVEL, 0.0),
+    Result("cum_cost", "yuan", "cost so far", LEVEL, 0.0),
+    Result("cum_adopters_share", "share", "users who ever joined / all users (the Bass F(t) "
+           "when everyone starts as a prospect)", LEVEL, float("nan")),
+)
 
 
-@dataclass
 class Today:
-    """Flows of one day; reset at the start of each step. Money in yuan."""
+    """The results of one day; one attribute per declared result, reset at each step."""
 
-    promo: bool = False                 # a promotion went out today
-    promo_depth: float = 0.0            # its discount share
-    content: bool = False               # a content post went out today
-    store_buyers: np.ndarray | None = None  # prospects who bought the brand in store today
-    new_members_store: int = 0
-    new_members_referral: int = 0
-    new_members_event: int = 0
-    new_customers_store: int = 0
-    new_customers_referral: int = 0
-    new_customers_event: int = 0
-    adoptions: int = 0                  # Bass validation adoptions
-    new_leads: int = 0                  # prospects who registered (referral or event guests)
-    trials: int = 0
-    shadow_recruits: int = 0            # added by staff into stores' own groups (not the brand's)
-    bans: int = 0                       # staff accounts banned today
-    banned_lost: int = 0                # members lost with banned accounts
-    attendees: int = 0
-    kocs: int = 0
-    redemptions: int = 0
-    vip_upgrades: int = 0
-    fee_revenue: float = 0.0            # paid-VIP fees (yuan)
-    negative_wom: int = 0               # friends told of an unresolved fault
-    wait_days: float = 0.0              # service backlog in days of capacity
-    groups_live: int = 0
-    groups_dead: int = 0
-    group_activity: float = float("nan")
-    purchases: int = 0                  # private-domain purchases (members, referred buyers)
-    repeat_purchases: int = 0
-    promo_purchases: int = 0
-    lost_sales: int = 0                 # members whose need arrived and who bought elsewhere
-    public_purchases: int = 0           # prospects buying the brand outside the private domain
-    revenue: float = 0.0                # net of discounts
-    discount: float = 0.0
-    incidents: int = 0
-    resolved: int = 0
-    referrals: int = 0                  # recommendations made (along graph edges)
-    referrals_converted: int = 0
-    churned: int = 0
-    churned_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.int64))
-    cost: float = 0.0                   # per-user costs (scale with the population)
-    cost_fixed: float = 0.0             # per-campaign / per-post costs (do not scale)
+    __slots__ = ("_defaults",)
 
     def reset(self) -> None:
-        for f in fields(self):
-            setattr(self, f.name, f.default_factory() if f.default is MISSING else f.default)
+        for name, value in self._defaults:
+            setattr(self, name, value)
+
+
+def today_class(results: tuple[Result, ...]) -> type[Today]:
+    """A :class:`Today` subclass whose attributes are exactly the declared results."""
+    names = [r.name for r in results]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"results declared twice: {', '.join(dupes)}")
+
+    def __init__(self) -> None:
+        self._defaults = tuple((r.name, r.default) for r in results)
+        self.reset()
+
+    return type("Today", (Today,), {"__slots__": tuple(names), "__init__": __init__})
 
 
 def book_purchases(users: Columns, today: Today, ids: np.ndarray, day: int, price: float,
-                   discount: float | np.ndarray) -> np.ndarray:
+                   discount: float | np.ndarray, referral_reward: float = 0.0) -> np.ndarray:
     """Record brand purchases by ``ids`` (unique) at ``price`` x spend, less ``discount``.
 
+    A lead's first purchase makes a customer, counted by how the lead came (referral or
+    event); a referred customer earns the referrer ``referral_reward`` yuan.
     Returns the net amount of each purchase (yuan).
     """
     if len(ids) == 0:
         return np.zeros(0)
+    leads = ids[users.lead_stage[ids] > 0]
+    if len(leads):
+        users.lead_stage[leads] = 0
+        src = users.source[leads]
+        referred = int(np.count_nonzero(src == SOURCE_REFERRAL))
+        today.new_customers_referral += referred
+        today.new_customers_event += int(np.count_nonzero(src == SOURCE_EVENT))
+        today.cost += referred * referral_reward
     gross = price * users.spend[ids].astype(np.float64)
     net = gross * (1.0 - discount)
     repeat = (users.n_buy[ids] > 0) | users.owned_before[ids]
@@ -76,8 +127,8 @@ def book_purchases(users: Columns, today: Today, ids: np.ndarray, day: int, pric
     first = users.first_buy_day[ids] < 0
     users.first_buy_day[ids[first]] = day
     users.last_buy_day[ids] = day
-    today.purchases += len(ids)
-    today.repeat_purchases += int(repeat.sum())
-    today.revenue += float(net.sum())
-    today.discount += float((gross - net).sum())
+    today.new_purchases += len(ids)
+    today.new_repeat_purchases += int(repeat.sum())
+    today.new_revenue += float(net.sum())
+    today.new_discount += float((gross - net).sum())
     return net

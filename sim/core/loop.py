@@ -1,23 +1,13 @@
-"""The step order, written once. Each simulated day runs these phases in this order:
+"""The step order, written once: :data:`PHASES` is the order of a simulated day.
 
-1.  ``koc``         the KOC program tops up, rewards and recognises its KOCs
-2.  ``messaging``   the brand's promotions and content go out; fatigue decays and builds
-3.  ``groups``      group activity moves (staff, brand, KOC posts, members' own talk, spam)
-4.  ``events``      offline events: attendees are pleased and bring friends (leads)
-5.  ``service``     incidents arise and are answered within capacity or not; word of mouth
-6.  ``membership``  task points, tiers, redemptions, VIP upgrades and renewals
-7.  ``purchase``    need clocks fire: members buy the brand or elsewhere; prospects buy in store
-8.  ``funnel``      leads move on: registration -> trial -> purchase
-9.  ``acquisition`` store staff add today's in-store buyers, within caps, risking bans
-10. ``referral``    customers recommend the brand to graph neighbours; prospects register
-11. ``adoption``    (validation only, ``bass.enabled``) Bass advertising + word of mouth
-12. ``churn``       members leave on channel churn, fatigue, dissatisfaction, dead groups
-13. ``metrics``     the day's reporters are computed from the columns and collected
-
-So a promotion lands before the purchase decision it pulls forward, a service failure
-before the churn decision it provokes, and a user recruited today can churn today. A
-mechanism switched off in ``mechanisms.*`` is simply absent from the plan; the state it
-would have changed keeps its neutral value (e.g. group activity 0.5 with no groups).
+Each day runs the mechanisms below in this order, then the metrics phase computes the day's
+row from the columns (docs/mechanisms.md lists each phase with what it does, reads and
+writes; that table is generated from the mechanism classes). The order matters: a promotion
+(messaging) lands before the purchase decision it pulls forward, a service failure before
+the churn decision it provokes, and a user recruited today (acquisition, referral) can churn
+today. A mechanism switched off in ``mechanisms.*`` is simply absent from the plan; the state
+it would have changed keeps the neutral fill of its columns (e.g. group activity
+``groups.neutral_activity`` with no groups).
 """
 
 from __future__ import annotations
@@ -27,6 +17,7 @@ from dataclasses import dataclass, field
 
 from sim.core.mechanisms.acquisition import Acquisition
 from sim.core.mechanisms.adoption import Adoption
+from sim.core.mechanisms.base import Mechanism
 from sim.core.mechanisms.churn import Churn
 from sim.core.mechanisms.events import Events
 from sim.core.mechanisms.funnel import Funnel
@@ -38,19 +29,19 @@ from sim.core.mechanisms.purchase import Purchase
 from sim.core.mechanisms.referral import Referral
 from sim.core.mechanisms.service import Service
 
-PHASES = (
-    ("koc", KocProgram),
-    ("messaging", Messaging),
-    ("groups", Groups),
-    ("events", Events),
-    ("service", Service),
-    ("membership", Membership),
-    ("purchase", Purchase),
-    ("funnel", Funnel),
-    ("acquisition", Acquisition),
-    ("referral", Referral),
-    ("adoption", Adoption),
-    ("churn", Churn),
+PHASES: tuple[type[Mechanism], ...] = (
+    KocProgram,   # the KOC program tops up, rewards and recognises its KOCs
+    Messaging,    # the brand's promotions and content go out
+    Groups,       # group activity moves
+    Events,       # offline events; guests join as leads
+    Service,      # incidents are answered or not; word of mouth
+    Membership,   # points, tiers, VIP
+    Purchase,     # need clocks fire: members buy the brand or elsewhere
+    Funnel,       # leads move on: registration -> trial -> purchase
+    Acquisition,  # store staff add today's in-store buyers
+    Referral,     # customers recommend the brand; friends register
+    Adoption,     # Bass validation only
+    Churn,        # members leave
 )
 
 

@@ -15,33 +15,61 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.core.agents import KOC, Brand, CommunityGroup, StoreStaff, User
-from sim.core.columns import CHURNED, MEMBER, SOURCE_REFERRAL, SOURCE_STORE
-from sim.core.columns import KOC as KOC_SEGMENT
 from sim.config import CHANNELS, Config, to_config
-from sim.core.flows import Today, book_purchases
+from sim.core.agents import KOC, Brand, CommunityGroup, StoreStaff, User
+from sim.core.columns import CHURNED, MEMBER, SOURCE_STORE
+from sim.core.columns import KOC as KOC_SEGMENT
+from sim.core.flows import JOIN_COUNTS, book_purchases, today_class
 from sim.core.graph import SocialGraph, build_graph
 from sim.core.loop import PHASES, PhaseTimer
 from sim.core.mechanisms.base import Mechanism
-from sim.core.metrics import SERIES, Reporter, summarize
+from sim.core.metrics import RESULTS, SERIES, Reporter, summarize
 from sim.core.population import build_population
+from sim.core.mechanisms.shared import LEAD_SOURCES
 from sim.core.rng import Streams
 
 
+class _CommonRandomNumbersOnly:
+    """Stands in for Mesa's ``model.rng`` / ``model.random``: a sequential generator would
+    give an agent different draws under different strategies (its draws would depend on how
+    many were drawn before), breaking common random numbers without a word. Draw instead from
+    a named stream, indexed by user id and a counter."""
+
+    def __init__(self, attr: str):
+        self._attr = attr
+
+    def __getattr__(self, name: str):
+        raise AttributeError(
+            f"SiyuModel.{self._attr} is not used: every draw comes from a named common-random-"
+            f"number stream, e.g. model.streams['myagent.decision'].uniform(ids, day) (a pure "
+            f"function of seed, stream, id and counter; sim/core/rng.py). For construction-time "
+            f"draws use model.streams.generator('myagent.build').")
+
+
 class SiyuModel(mesa.Model):
-    """Build with a validated :class:`~sim.config.Config` (or a dict of its fields)."""
+    """Build with a validated :class:`~sim.config.Config` (or a dict of its fields).
+
+    ``model.steps`` is the day counter (Mesa's: day 1 is the first step); ``run_model()``
+    runs until ``config.days`` and clears ``running``.
+    """
 
     def __init__(self, config: Config | dict | None = None, *, graph: SocialGraph | None = None):
         cfg = to_config(config if config is not None else Config())
         super().__init__(rng=cfg.seed)
+        self.rng = _CommonRandomNumbersOnly("rng")
+        self.random = _CommonRandomNumbersOnly("random")
         self.config = cfg
         self.streams = Streams(cfg.seed)
         self.users = build_population(cfg, self.streams)
+        for cls in PHASES:  # every declared column exists, the mechanism switched on or not
+            for col in cls.columns:
+                fill = col.fill(cfg) if callable(col.fill) else col.fill
+                self.users.add(col.name, col.dtype, fill, cls.name)
         self.graph = graph if graph is not None else build_graph(cfg, self.streams)
         if self.graph.n != self.users.n:
             raise ValueError(f"graph has {self.graph.n} nodes, population.n_users is {self.users.n}")
-        self.today = Today()
-        self.day = 0
+        self.today = today_class(RESULTS)()
+        self.landing = CHANNELS.index(cfg.channel.landing)
         self._members: np.ndarray | None = None
         self.timer = PhaseTimer()
         # (ids, day, amount) chunks of every private-domain purchase, when exported
@@ -49,80 +77,92 @@ class SiyuModel(mesa.Model):
 
         enabled = cfg.mechanisms
         self.mechanisms: dict[str, Mechanism] = {
-            name: cls(self) for name, cls in PHASES if getattr(enabled, name)
+            cls.name: cls(self) for cls in PHASES if getattr(enabled, cls.name)
         }
-        for mech in self.mechanisms.values():
+        self._hooks = tuple(self.mechanisms.values())
+        for mech in self._hooks:
             mech.init_state()
-        self.members_start = int((self.users.state == MEMBER).sum())
+        self.members_start = len(self.members())
 
         self.brand = Brand(self)
         a = cfg.strategy.acquisition
         n_stores = int(self.users.store.max()) + 1
-        cap = cfg.channels.profiles()[CHANNELS.index(cfg.channel.landing)].friend_cap
+        cap = cfg.channels.profiles()[self.landing].friend_cap
         for store in range(n_stores):  # stores do not scale per user: one object each is fine
             for _ in range(a.staff_per_store):
                 StoreStaff(self, store, cap)
 
-        self.reporter = Reporter(scale=cfg.population.scale,
-                                 kocs=cfg.strategy.koc_program.enabled and cfg.mechanisms.koc,
-                                 vip=cfg.strategy.membership.vip and cfg.mechanisms.membership)
+        self.reporter = Reporter(scale=cfg.population.scale)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in SERIES})
 
-    # ------------------------------------------------------------------ lifecycle hooks
-
-    def mechanism(self, name: str) -> Mechanism | None:
-        return self.mechanisms.get(name)
+    @property
+    def day(self) -> int:
+        """The current simulated day (``model.steps``)."""
+        return self.steps
 
     def members(self) -> np.ndarray:
-        """Sorted ids of current members, kept up to date as users join and churn."""
+        """Sorted ids of current members, kept up to date as users join and leave."""
         if self._members is None:
             self._members = np.flatnonzero(self.users.state == MEMBER)
         return self._members
 
-    def joined(self, ids: np.ndarray, day: int) -> None:
-        """Users who entered the private domain today: mechanisms arm their clocks."""
-        # callers set the state first; with no index yet, building it picks the newcomers up
-        if self._members is not None:  # insert the sorted new ids: O(members), no rescan
-            m = self._members
-            self._members = np.insert(m, np.searchsorted(m, ids), ids)
-        for mech in self.mechanisms.values():
-            hook = getattr(mech, "on_join", None)
-            if hook is not None:
-                hook(ids)
+    # ------------------------------------------------------------------ joining and leaving
 
-    def churned(self, ids: np.ndarray, day: int) -> None:
-        if self._members is not None:
-            m = self._members
-            self._members = np.delete(m, np.searchsorted(m, ids))
-        for mech in self.mechanisms.values():
-            hook = getattr(mech, "on_churn", None)
-            if hook is not None:
-                hook(ids)
+    def join(self, ids: np.ndarray, day: int, source: int, *, by: np.ndarray | None = None,
+             channel: int | None = None) -> None:
+        """The one way into the private domain: users ``ids`` (sorted, unique prospects) join
+        on ``day`` from ``source`` (a ``SOURCE_*`` code), brought by users ``by`` (a referral
+        or an event host, if any), in ``channel`` (default: the landing channel).
 
-    def register_leads(self, ids: np.ndarray, by: np.ndarray, source: int, day: int) -> None:
-        """Prospects ``ids`` (sorted, unique) register as leads, brought by users ``by``."""
+        Sets their lifecycle columns, counts them by source, keeps the members index and calls
+        every mechanism's ``on_join`` (clocks armed, group placed, lead registered, ...).
+        """
         if len(ids) == 0:
             return
         u = self.users
         u.state[ids] = MEMBER
         u.source[ids] = source
         u.join_day[ids] = day
-        u.recruited_by[ids] = by
-        u.channel[ids] = CHANNELS.index(self.config.channel.landing)
-        u.lead_stage[ids] = 1
-        self.today.new_leads += len(ids)
-        if source == SOURCE_REFERRAL:
-            self.today.new_members_referral += len(ids)
-        else:
-            self.today.new_members_event += len(ids)
-        funnel = self.mechanisms.get("funnel")
-        if funnel is not None:
-            funnel.on_register(ids, day)
-        self.joined(ids, day)
+        u.channel[ids] = self.landing if channel is None else channel
+        if by is not None:
+            u.recruited_by[ids] = by
+        counter = JOIN_COUNTS.get(source)
+        if counter is not None:
+            setattr(self.today, counter, getattr(self.today, counter) + len(ids))
+        if source in LEAD_SOURCES:  # friends brought by a user join as leads
+            u.lead_stage[ids] = 1
+            self.today.new_leads += len(ids)
+        if self._members is not None:  # insert the sorted new ids: O(members), no rescan
+            m = self._members
+            self._members = np.insert(m, np.searchsorted(m, ids), ids)
+        for mech in self._hooks:
+            mech.on_join(ids, day, source)
+
+    def leave(self, ids: np.ndarray, day: int, banned: bool = False) -> None:
+        """Members ``ids`` (sorted) leave the private domain (churn, or a banned account)."""
+        if len(ids) == 0:
+            return
+        u, t = self.users, self.today
+        u.state[ids] = CHURNED
+        u.churn_day[ids] = day
+        u.lead_stage[ids] = 0
+        t.new_churned += len(ids)
+        for i, n in enumerate(np.bincount(u.channel[ids], minlength=3)):
+            if n:
+                name = f"new_churned_{CHANNELS[i]}"
+                setattr(t, name, getattr(t, name) + int(n))
+        if banned:
+            t.new_banned_lost += len(ids)
+        if self._members is not None:
+            m = self._members
+            self._members = np.delete(m, np.searchsorted(m, ids))
+        for mech in self._hooks:
+            mech.on_leave(ids, day)
 
     def book(self, ids: np.ndarray, day: int, discount: float) -> None:
-        """Book brand purchases by members ``ids``: VIP discount, points, channel moves."""
+        """Book brand purchases by members ``ids``: VIP discount, the ledger, every
+        mechanism's ``on_purchase`` (points, lead conversion, channel moves, need met)."""
         if len(ids) == 0:
             return
         vip = self.config.strategy.membership
@@ -130,55 +170,42 @@ class SiyuModel(mesa.Model):
         if vip.vip:
             d = np.where(self.users.vip_until[ids] >= day,
                          1 - (1 - discount) * (1 - vip.vip_discount), discount)
-        net = book_purchases(self.users, self.today, ids, day, self.config.market.price, d)
+        net = book_purchases(self.users, self.today, ids, day, self.config.market.price, d,
+                             self.config.strategy.referral.reward)
         if self.transactions is not None:
             self.transactions.append((ids.astype(np.int64), np.full(len(ids), day, np.int32), net))
-        for mech in self.mechanisms.values():
-            hook = getattr(mech, "on_purchase", None)
-            if hook is not None:
-                hook(ids, net)
-
-    def leave(self, ids: np.ndarray, day: int, banned: bool = False) -> None:
-        """Members ``ids`` leave the private domain for good (churn, or a banned account)."""
-        if len(ids) == 0:
-            return
-        u = self.users
-        u.state[ids] = CHURNED
-        u.churn_day[ids] = day
-        self.today.churned += len(ids)
-        np.add.at(self.today.churned_by_channel, u.channel[ids], 1)
-        if banned:
-            self.today.banned_lost += len(ids)
-        self.churned(ids, day)
-
-    def bought_outside_clock(self, ids: np.ndarray, day: int) -> None:
-        """A purchase booked outside the need clock (referral) restarts the need."""
-        purchase = self.mechanisms.get("purchase")
-        if purchase is not None:
-            purchase.restart(ids, day)
+        for mech in self._hooks:
+            mech.on_purchase(ids, net, day)
 
     # ------------------------------------------------------------------ the day
 
     def step(self) -> None:
-        self.day += 1
+        """One simulated day (Mesa has already advanced ``steps``): every phase, then metrics."""
+        day = self.steps
         self.today.reset()
         for name, mech in self.mechanisms.items():
-            self.timer.run(name, mech.step, self.day)
+            self.timer.run(name, mech.step, day)
         self.timer.run("metrics", self._collect)
+        if day >= self.config.days:
+            self.running = False
 
     def _collect(self) -> None:
-        self.reporter.compute(self.day, self.users, self.today, self.members())
-        self.brand.revenue = self.reporter.cum["revenue"]
-        self.brand.cost = self.reporter.cum["cost"]
+        day, members = self.steps, self.members()
+        stocks: dict[str, float] = {}
+        for mech in self._hooks:
+            stocks.update(mech.report(day, members))
+        self.reporter.compute(day, self.users, self.today, members, stocks)
+        self.brand.step()
         self.datacollector.collect(self)
 
     def run(self, days: int | None = None, progress=None) -> None:
-        """Run ``days`` (default: config.days) steps; ``progress(day, days)`` is called daily."""
-        days = self.config.days if days is None else days
-        for _ in range(days):
+        """Run ``days`` more steps (default: up to ``config.days``); ``progress(day, days)``
+        is called daily."""
+        days = self.config.days - self.steps if days is None else days
+        for i in range(days):
             self.step()
             if progress is not None:
-                progress(self.day, days)
+                progress(i + 1, days)
 
     # ------------------------------------------------------------------ results
 

@@ -22,9 +22,9 @@ from sim.config import CHANNELS, Config
 from sim.core.rng import Streams
 
 
-def segment_values(profiles: list, attr: str) -> np.ndarray:
+def segment_values(profiles: list, attr: str, dtype=np.float64) -> np.ndarray:
     """One value per segment (index = segment code) of a SegmentProfile attribute."""
-    return np.array([getattr(p, attr) for p in profiles], dtype=np.float64)
+    return np.array([getattr(p, attr) for p in profiles], dtype=dtype)
 
 
 def build_population(cfg: Config, streams: Streams) -> Columns:
@@ -56,16 +56,17 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     cycle = m.need_cycle_days * np.exp(s * zc - s**2 / 2)
     t.add("need_scale", np.float32, 1.0, "core")[:] = cycle / math.gamma(1 + 1 / m.need_cycle_shape)
 
-    # deal-proneness in [0,1]: Beta(2, 3), mean 0.4 (assumption); fans/enthusiasts less
+    # deal-proneness in [0,1]: Beta(a, b) x the segment's multiplier (fans/enthusiasts less)
     ud = streams["trait.deal"].uniform(ids, 0)
     from scipy.special import betaincinv
 
-    deal = betaincinv(2.0, 3.0, ud) * segment_values(prof, "deal_mult")[seg]
+    deal = betaincinv(m.deal_prone_a, m.deal_prone_b, ud) * segment_values(prof, "deal_mult")[seg]
     t.add("deal_prone", np.float32, 0.0, "core")[:] = np.clip(deal, 0.0, 1.0)
 
-    # sociability: lognormal, mean 1 (assumption; multiplies referral rate)
+    # sociability: lognormal, mean 1 (multiplies the referral rate)
     zs = streams["trait.social"].normal(ids, 0)
-    t.add("sociability", np.float32, 1.0, "core")[:] = np.exp(0.5 * zs - 0.125)
+    ss = m.sociability_sigma
+    t.add("sociability", np.float32, 1.0, "core")[:] = np.exp(ss * zs - ss**2 / 2)
 
     # satisfaction with the brand, 0-1
     sat = cfg.strategy.satisfaction
@@ -73,22 +74,15 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     t.add("satisfaction", np.float32, 0.0, "core")[:] = np.clip(
         sat.initial_mean + sat.initial_sd * zsat, 0.0, 1.0)
 
-    # state shared between mechanisms (written by one, read by others: core, so any can be off)
-    t.add("fatigue", np.float32, 0.0, "core")      # promotion fatigue (messaging -> churn)
+    # lifecycle state (written by the model: SiyuModel.join / leave; the landing channel also
+    # moves WeCom -> personal WeChat on a purchase when channel.transfer_on_purchase)
     t.add("channel", np.int8, 0, "core")           # landing channel index (CHANNELS)
-    t.add("group", np.int32, -1, "core")           # community group id, -1 = none
-    t.add("koc", np.bool_, False, "core")          # in the KOC program
-    t.add("tier", np.int8, 0, "core")              # membership tier 0 normal, 1 senior, 2 premium
-    t.add("vip_until", np.int32, -1, "core")       # last day of paid VIP, -1 = never
-    t.add("wom", np.float32, 0.0, "core")          # word of mouth heard (negative: bad)
-    t.add("lead_stage", np.int8, 0, "core")        # 0 none, 1 registered, 2 trialled
-
-    # lifecycle state
     state = t.add("state", np.int8, PROSPECT, "core")
     source = t.add("source", np.int8, SOURCE_NONE, "core")
     t.add("join_day", np.int32, -1, "core")
     t.add("churn_day", np.int32, -1, "core")
     t.add("recruited_by", np.int32, -1, "core")
+    t.add("lead_stage", np.int8, 0, "core")  # 0 none, 1 registered lead, 2 trialled (funnel)
     t.add("store", np.int32, 0, "core")[:] = (
         streams["trait.store"].uniform(ids, 0)
         * max(1, n * cfg.population.scale // cfg.strategy.acquisition.users_per_store)
@@ -108,5 +102,4 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     t.add("revenue", np.float64, 0.0, "core")
     t.add("first_buy_day", np.int32, -1, "core")
     t.add("last_buy_day", np.int32, -1, "core")
-    t.add("n_referred", np.int32, 0, "core")
     return t

@@ -5,8 +5,9 @@ at Honor ~70% of sales are offline; seed 002: the package-card add-friend rate i
 How hard they try depends on their incentives (DOMAIN.md, three dealer modes): staff effort
 is ``effort_base + effort_per_attribution x attribution`` (store-run staff doubt online sales
 will be credited to them; co-build credits mini-program sales to the store), and the add
-probability is ``market.add_friend_rate x (0.5 + 0.5 effort) x (1 + group_gifts)`` (co-build pulls users
-into groups at presale with group-only gifts). Stores that distrust the brand divert
+probability is ``market.add_friend_rate x (floor + (1 - floor) x effort) x (1 + group_gifts)``
+with ``floor = dealer.add_effort_floor`` (co-build pulls users into groups at presale with
+group-only gifts). Stores that distrust the brand divert
 ``shadow_share`` of the users they add into their own shadow groups, out of the brand's
 private domain (brand-central).
 
@@ -20,15 +21,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.columns import MEMBER, SOURCE_STORE, sort_by_key
 from sim.config import CHANNELS
-from sim.core.mechanisms.base import Mechanism
-
-WECOM, PERSONAL = CHANNELS.index("wecom"), CHANNELS.index("personal_wechat")
+from sim.core.columns import PERSONAL_WECHAT, SOURCE_STORE, WECOM, sort_by_key
+from sim.core.mechanisms.base import COUNT, FIXED, Mechanism, Result
+from sim.core.mechanisms.shared import staff_effort
 
 
 class Acquisition(Mechanism):
     name = "acquisition"
+    doc = "store staff add today's in-store buyers, within caps, risking bans"
+    reads = ("strategy.acquisition", "dealer", "channel", "channels", "population.scale",
+             "market.add_friend_rate")
+    results = (
+        Result("new_customers_store", "users", "in-store buyers added today (customers from "
+               "their first day)", COUNT, total="new_customers_store"),
+        Result("new_shadow_recruits", "users", "in-store buyers put into stores' own shadow "
+               "groups instead of the brand's", COUNT, total="shadow_recruits"),
+        Result("new_bans", "accounts", "staff accounts banned today", FIXED),
+    )
 
     def __init__(self, model):
         super().__init__(model)
@@ -40,22 +50,23 @@ class Acquisition(Mechanism):
         scale = cfg.population.scale
         # caps are in real friends; one simulated user stands for population.scale real ones
         self.capacity = max(1, a.staff_per_store * self.profile.friend_cap // scale)
-        self.effort = d.effort_base + d.effort_per_attribution * d.attribution
+        self.effort = staff_effort(d)
         rate = cfg.market.add_friend_rate
-        self.p_add = min(1.0, rate * (0.5 + 0.5 * self.effort) * (1 + d.group_gifts))
+        floor = d.add_effort_floor
+        self.p_add = min(1.0, rate * (floor + (1 - floor) * self.effort) * (1 + d.group_gifts))
         # friends held by each store's staff accounts (store-recruited members still active)
         self.friends = np.zeros(self.n_stores, dtype=np.int64)
 
-    def on_churn(self, ids: np.ndarray) -> None:
+    def on_leave(self, ids: np.ndarray, day: int) -> None:
         u = self.users
         store_sourced = ids[u.source[ids] == SOURCE_STORE]
         np.subtract.at(self.friends, u.store[store_sourced], 1)
 
-    def on_purchase(self, ids: np.ndarray, net: np.ndarray) -> None:
+    def on_purchase(self, ids: np.ndarray, net: np.ndarray, day: int) -> None:
         """Seed 002: WeCom takes first orders, personal WeChat serves repeat customers."""
         if self.cfg.channel.transfer_on_purchase:
             u = self.users
-            u.channel[ids[u.channel[ids] == WECOM]] = PERSONAL
+            u.channel[ids[u.channel[ids] == WECOM]] = PERSONAL_WECHAT
 
     def step(self, day: int) -> None:
         u, today = self.users, self.model.today
@@ -67,7 +78,7 @@ class Acquisition(Mechanism):
             return
         cand = cand[self.stream("recruit").uniform(cand, day) < self.p_add]
         shadow = self.stream("shadow").uniform(cand, day) < self.cfg.dealer.shadow_share
-        today.shadow_recruits += int(shadow.sum())
+        today.new_shadow_recruits += int(shadow.sum())
         cand = cand[~shadow]
         if len(cand) == 0:
             return
@@ -76,14 +87,9 @@ class Acquisition(Mechanism):
         ok = rank < self.capacity - self.friends[store]
         new = np.sort(cand[ok])
         np.add.at(self.friends, store[ok], 1)
-        u.state[new] = MEMBER
-        u.source[new] = SOURCE_STORE
-        u.join_day[new] = day
-        u.channel[new] = self.landing
         u.owned_before[new] = True  # they just bought the brand in store
-        today.new_members_store += len(new)
         today.new_customers_store += len(new)
-        self.model.joined(new, day)
+        self.model.join(new, day, SOURCE_STORE)
         self._bans(store[ok], day)
 
     def _bans(self, stores: np.ndarray, day: int) -> None:
@@ -112,5 +118,5 @@ class Acquisition(Mechanism):
         want = want[want >= 0]
         lost = cand[(u.source[cand] == SOURCE_STORE) & (u.channel[cand] == self.landing)
                     & (cand % a.staff_per_store == want)]
-        self.model.today.bans += len(banned_store)
+        self.model.today.new_bans += len(banned_store)
         self.model.leave(lost, day, banned=True)

@@ -3,9 +3,10 @@ new users and 1,000+ leads weekly; DOMAIN.md).
 
 On each event day (``per_week``, evenly spaced) the members most drawn to it attend, up to
 ``capacity`` real attendees (scaled): the draw weighs need for recognition / co-creation
-and satisfaction. Attending raises satisfaction in proportion to recognition need. Each
-attendee brings a friend (a graph neighbour who is still a prospect) with probability
-``guest_prob``; the friend registers as a lead (source: event) and enters the funnel.
+and satisfaction (and, with ``focus_super_users``, spend). Attending raises satisfaction in
+proportion to recognition need. Each attendee brings a friend (a graph neighbour who is still
+a prospect) with probability ``guest_prob``; the friend joins as a lead (source: event) and
+enters the funnel.
 """
 
 from __future__ import annotations
@@ -13,19 +14,26 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.columns import PROSPECT, SOURCE_EVENT
-from sim.core.mechanisms.base import Mechanism
-from sim.core.mechanisms.messaging import on_calendar
+from sim.core.mechanisms.base import COUNT, Mechanism, Result
+from sim.core.mechanisms.shared import on_calendar, super_users
+from sim.core.population import segment_values
 
 
 class Events(Mechanism):
     name = "events"
+    doc = "offline events: attendees are pleased and bring friends (leads)"
+    reads = ("strategy.events", "strategy.focus_super_users", "strategy.super_user_share",
+             "population.scale", "market.segments")
+    results = (Result("new_attendees", "users", "members who attended an event today", COUNT),)
 
     def __init__(self, model):
         super().__init__(model)
-        self.e = self.cfg.strategy.events
+        s = self.cfg.strategy
+        self.e = s.events
         self.capacity = max(1, self.e.capacity // self.cfg.population.scale)
-        self.recognition = self.segval("recognition_need")
-        self.top_spend = np.quantile(self.users.spend, 0.8) if self.users.n else 0.0
+        self.recognition = segment_values(self.cfg.market.segments.profiles(),
+                                          "recognition_need", np.float32)
+        self.top = super_users(self.users.spend, s.super_user_share)
 
     def step(self, day: int) -> None:
         e, u, today = self.e, self.users, self.model.today
@@ -38,14 +46,14 @@ class Events(Mechanism):
                  * self.stream("attend").uniform(members, day))
         f = self.cfg.strategy.focus_super_users
         if f:  # invitations go to the biggest spenders first
-            score = score * (1 + 4 * f * (u.spend[members] >= self.top_spend))
+            score = score * (1 + e.super_user_invite_boost * f * self.top[members])
         k = min(self.capacity, len(members))
         guests_of = members[np.argpartition(-score, k - 1)[:k]]
         attendees = np.sort(guests_of)
         sat = u.satisfaction[attendees]
         gain = e.gain * self.recognition[u.segment[attendees]]
         u.satisfaction[attendees] = np.clip(sat + gain * (1 - sat), 0.0, 1.0)
-        today.attendees += len(attendees)
+        today.new_attendees += len(attendees)
         today.cost += len(attendees) * e.cost_per_attendee
         bring = attendees[self.stream("guest").uniform(attendees, day) < e.guest_prob]
         if len(bring) == 0:
@@ -54,4 +62,4 @@ class Events(Mechanism):
         ok = friend >= 0
         ok[ok] = u.state[friend[ok]] == PROSPECT
         friend, idx = np.unique(friend[ok], return_index=True)
-        self.model.register_leads(friend, bring[ok][idx], SOURCE_EVENT, day)
+        self.model.join(friend, day, SOURCE_EVENT, by=bring[ok][idx])

@@ -17,8 +17,10 @@ LITERATURE #37); official-account followers are in no group. Each group's activi
   tend to either take off or die (bimodal lifetimes, Qiu et al. 2016), and without any they
   fade.
 
-A group below ``dead_below`` is dead. Activity is read by churn (dead groups lose members),
-purchase (community members buy more) and membership (task points).
+A group below ``dead_below`` is dead. Each member's group activity is published in the
+``group_activity`` column (``groups.neutral_activity`` outside groups, or with groups off),
+read by churn (dead groups lose members), purchase (community members buy more), referral
+(lively groups talk about the brand) and membership (task points).
 """
 
 from __future__ import annotations
@@ -27,19 +29,33 @@ import math
 
 import numpy as np
 
-from sim.core.columns import sort_by_key
-from sim.core.mechanisms.base import Mechanism
-from sim.core.mechanisms.messaging import on_calendar
-
-NO_GROUP_ACTIVITY = np.float32(0.5)  # neutral value for users outside any group
+from sim.core.columns import OFFICIAL_ACCOUNT, sort_by_key
+from sim.core.mechanisms.base import FIXED, LEVEL, Column, Mechanism, Result
+from sim.core.mechanisms.shared import koc_active, koc_posts, on_calendar, staff_effort
 
 
 class Groups(Mechanism):
     name = "groups"
+    doc = "group activity moves (staff, brand, KOC posts, members' own talk, spam)"
+    reads = ("groups", "population.scale", "dealer", "strategy.content", "strategy.koc_program",
+             "mechanisms.koc")
+    columns = (
+        Column("group", np.int32, -1, "community group id, -1 = none"),
+        Column("group_activity", np.float32, lambda cfg: cfg.groups.neutral_activity, "activity (0-1) of the member's group; "
+               "groups.neutral_activity outside groups"),
+    )
+    results = (
+        Result("n_groups_live", "groups", "groups with members", FIXED),
+        Result("n_groups_dead", "groups", "groups with members whose activity is below "
+               "groups.dead_below", FIXED),
+        Result("mean_group_activity", "0-1", "mean activity of groups with members", LEVEL,
+               float("nan")),
+    )
 
     def __init__(self, model):
         super().__init__(model)
         u, g = self.users, self.cfg.groups
+        self.neutral = np.float32(g.neutral_activity)
         self.capacity = max(1, g.capacity // self.cfg.population.scale)
         self.n_stores = int(u.store.max()) + 1 if u.n else 1
         per_store = np.bincount(u.store, minlength=self.n_stores)
@@ -50,17 +66,17 @@ class Groups(Mechanism):
         self.filled = np.zeros(self.n_stores, dtype=np.int64)  # members ever placed per store
         self.died_day = np.full(n_groups, -1, dtype=np.int32)
         self.opened_day = np.full(n_groups, -1, dtype=np.int32)
-        d = self.cfg.dealer
-        self.effort = d.effort_base + d.effort_per_attribution * d.attribution
+        self.effort = staff_effort(self.cfg.dealer)
         self.decay = 1.0 / g.decay_days
+        self.koc = koc_active(self.cfg)
 
     def init_state(self) -> None:
-        self.on_join(self.model.members())
+        self.on_join(self.model.members(), 0, 0)
 
-    def on_join(self, ids: np.ndarray) -> None:
+    def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
         """Place newcomers (not official-account followers) in their store's open group."""
         u = self.users
-        ids = ids[u.channel[ids] != 2]
+        ids = ids[u.channel[ids] != OFFICIAL_ACCOUNT]
         if len(ids) == 0:
             return
         ids, store, rank = sort_by_key(ids, u.store[ids])
@@ -70,20 +86,16 @@ class Groups(Mechanism):
         np.add.at(self.filled, store, 1)
         np.add.at(self.size, gid, 1)
         new = gid[self.opened_day[gid] < 0]
-        self.opened_day[new] = self.model.day
+        self.opened_day[new] = self.model.steps
         self.activity[new] = self.cfg.groups.initial_activity
+        u.group_activity[ids] = self.activity[gid]
 
-    def on_churn(self, ids: np.ndarray) -> None:
+    def on_leave(self, ids: np.ndarray, day: int) -> None:
         gid = self.users.group[ids]
         np.subtract.at(self.size, gid[gid >= 0], 1)
 
-    def activity_of(self, ids: np.ndarray) -> np.ndarray:
-        gid = self.users.group[ids]
-        return np.where(gid >= 0, self.activity[np.maximum(gid, 0)], NO_GROUP_ACTIVITY)
-
     def step(self, day: int) -> None:
         u, g, today = self.users, self.cfg.groups, self.model.today
-        s = self.cfg.strategy
         live = self.size > 0
         members = self.model.members()
         gid = u.group[members]
@@ -94,34 +106,25 @@ class Groups(Mechanism):
         mean_sat = np.where(n > 0, sat_sum / np.maximum(n, 1), 0.0)
         a = self.activity
         stim = g.staff_lift * self.effort + g.social_lift * a * a * mean_sat
-        themed = on_calendar(day, s.content.themed_days_per_week)
+        content = self.cfg.strategy.content
+        themed = on_calendar(day, content.themed_days_per_week)
         if self.cfg.dealer.brand_operates:
             stim = stim + g.brand_lift * (themed + today.content)
             if themed:
-                today.cost_fixed += s.content.cost_per_post
-        koc = self.model.mechanism("koc")
-        if koc is not None:
-            stim = stim + g.koc_lift * koc.posts_per_group(members, gid, len(n))
+                today.cost_fixed += content.cost_per_post
+        if self.koc:
+            stim = stim + g.koc_lift * koc_posts(self.cfg, u.koc[members], gid, len(n))
         a = a + stim * (1 - a) - a * self.decay - g.promo_spam * today.promo
         a = np.clip(a, 0.0, 1.0).astype(np.float32)
         self.activity = np.where(live, a, self.activity)
+        u.group_activity[members] = np.where(in_group, self.activity[np.maximum(gid, 0)],
+                                             self.neutral)
         dead = live & (self.activity < g.dead_below)
         self.died_day[dead & (self.died_day < 0)] = day
         self.died_day[live & ~dead] = -1  # revived
         alive = live & ~dead
         today.cost_fixed += np.count_nonzero(alive) * g.cost_per_group_month / 30.0
-        today.groups_live = int(np.count_nonzero(live))
-        today.groups_dead = int(np.count_nonzero(dead))
-        today.group_activity = float(self.activity[live].mean()) if live.any() else float("nan")
-
-
-
-def group_activity(model, ids: np.ndarray) -> np.ndarray:
-    """Activity of each user's group (0.5, neutral, with no group or groups switched off)."""
-    groups = model.mechanism("groups")
-    if groups is None:
-        return np.full(len(ids), NO_GROUP_ACTIVITY, dtype=np.float32)
-    return groups.activity_of(ids)
-
-
-
+        today.n_groups_live = int(np.count_nonzero(live))
+        today.n_groups_dead = int(np.count_nonzero(dead))
+        today.mean_group_activity = (float(self.activity[live].mean()) if live.any()
+                                     else float("nan"))

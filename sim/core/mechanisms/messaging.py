@@ -15,25 +15,30 @@ import math
 
 import numpy as np
 
-from sim.core.mechanisms.base import Mechanism
-
-
-def on_calendar(day: int, per_week: float) -> bool:
-    """True on the days a weekly rate of ``per_week`` sends (evenly spaced, deterministic)."""
-    if per_week <= 0:
-        return False
-    return math.floor(day * per_week / 7) > math.floor((day - 1) * per_week / 7)
+from sim.core.mechanisms.base import LEVEL, SIGNAL, Column, Mechanism, Result
+from sim.core.mechanisms.shared import on_calendar
+from sim.core.population import segment_values
 
 
 class Messaging(Mechanism):
     name = "messaging"
+    doc = "the brand's promotions and content go out; fatigue decays and builds"
+    reads = ("strategy.promotion", "strategy.content", "strategy.cost", "channels",
+             "market.segments")
+    columns = (Column("fatigue", np.float32, 0.0, "promotion fatigue (messaging -> churn)"),)
+    results = (
+        Result("promo", "flag", "1 if a promotion went out today", LEVEL, False),
+        Result("promo_depth", "share of price", "today's promotion discount", SIGNAL, 0.0),
+        Result("content", "flag", "1 if a content post went out today", LEVEL, False),
+    )
 
     def __init__(self, model):
         super().__init__(model)
         p = self.cfg.strategy.promotion
         self.decay = np.float32(math.exp(-math.log(2) / p.fatigue_halflife_days))
-        self.service_need = self.segval("service_need")
-        self.news_need = self.segval("news_need")
+        prof = self.cfg.market.segments.profiles()
+        self.service_need = segment_values(prof, "service_need", np.float32)
+        self.news_need = segment_values(prof, "news_need", np.float32)
         ch = self.cfg.channels.profiles()
         self.reach = np.array([c.reach for c in ch], dtype=np.float32)
         self.trust = np.array([c.trust for c in ch], dtype=np.float32)

@@ -27,21 +27,35 @@ from math import gamma
 import numpy as np
 
 from sim.core.columns import MEMBER, PROSPECT
-from sim.core.mechanisms.base import Mechanism
-from sim.core.mechanisms.groups import group_activity
+from sim.core.mechanisms.base import COUNT, SIGNAL, Column, Mechanism, Result
 
 
 class Purchase(Mechanism):
     name = "purchase"
+    doc = "need clocks fire: members buy the brand or elsewhere; prospects buy in store"
+    reads = ("market.need_cycle_shape", "market.brand_share", "strategy.promotion",
+             "strategy.satisfaction", "strategy.membership", "groups.loyalty_lift",
+             "groups.neutral_activity")
+    columns = (
+        Column("need_start", np.float64, 0.0, "day the current need clock started"),
+        Column("need_due", np.float64, np.inf, "day the need falls due"),
+        Column("need_k", np.int32, 0, "needs so far (the need clock's draw counter)"),
+    )
+    results = (
+        Result("store_buyers", "user ids", "prospects who bought the brand in store today "
+               "(the pool store staff recruit from)", SIGNAL, None),
+        Result("new_promo_purchases", "purchases", "member purchases on a promotion day", COUNT),
+        Result("new_lost_sales", "users", "members whose need arrived and who bought elsewhere",
+               COUNT),
+        Result("new_public_purchases", "purchases", "prospects buying the brand in store",
+               COUNT),
+    )
 
     def __init__(self, model):
         super().__init__(model)
-        u = self.users
-        u.add("need_start", np.float64, 0.0, self.name)   # day the current need clock started
-        u.add("need_due", np.float64, np.inf, self.name)  # day the need falls due
-        u.add("need_k", np.int32, 0, self.name)           # needs so far (the draw counter)
         self.shape = float(self.cfg.market.need_cycle_shape)
         self.threshold = self.stream("need")
+        self._booking = False  # True while this mechanism books the needs it fired
 
     def init_state(self) -> None:
         # stationary start: the age of each user's current product is uniform over one mean
@@ -72,7 +86,12 @@ class Purchase(Mechanism):
         u.need_start[ids] = day
         u.need_due[ids] = day + scale * e ** (1 / self.shape)
 
-    def stop(self, ids: np.ndarray) -> None:
+    def on_purchase(self, ids: np.ndarray, net: np.ndarray, day: int) -> None:
+        """A purchase outside the need clock (a referred lead converting) meets the need."""
+        if not self._booking:
+            self.restart(ids, day)
+
+    def on_leave(self, ids: np.ndarray, day: int) -> None:
         """Churned users leave the model's view: their needs are no longer tracked."""
         self.users.need_due[ids] = np.inf
 
@@ -103,18 +122,23 @@ class Purchase(Mechanism):
         buyers_m = fired[st == MEMBER]
         if len(buyers_m):
             sat = cfg.strategy.satisfaction
-            p = sat.loyalty_base + sat.loyalty_slope * (u.satisfaction[buyers_m] - 0.5)
-            p = p + cfg.groups.loyalty_lift * (group_activity(self.model, buyers_m) - 0.5)
+            p = sat.loyalty_base + sat.loyalty_slope * (u.satisfaction[buyers_m] - sat.loyalty_pivot)
+            p = p + cfg.groups.loyalty_lift * (u.group_activity[buyers_m]
+                                               - np.float32(cfg.groups.neutral_activity))
             p = p + cfg.strategy.membership.tier_loyalty * u.tier[buyers_m]
             if promo:
                 p = p + cfg.strategy.promotion.choice_boost * depth * u.deal_prone[buyers_m]
             k = u.need_k[buyers_m]
             choose = self.stream("choice").uniform(buyers_m, k) < np.clip(p, 0.0, 1.0)
             bought = buyers_m[choose]
-            self.model.book(bought, day, depth if promo else 0.0)
-            today.lost_sales += int(len(buyers_m) - len(bought))
+            self._booking = True
+            try:
+                self.model.book(bought, day, depth if promo else 0.0)
+            finally:
+                self._booking = False
+            today.new_lost_sales += int(len(buyers_m) - len(bought))
             if promo and len(bought):
-                today.promo_purchases += len(bought)
+                today.new_promo_purchases += len(bought)
                 drift = np.float32(cfg.strategy.promotion.deal_drift)
                 u.deal_prone[bought] = np.minimum(u.deal_prone[bought] + drift, 1.0)
         prospects = fired[st == PROSPECT]
@@ -124,8 +148,5 @@ class Purchase(Mechanism):
             share = cfg.market.brand_share * np.clip(1.0 + u.wom[prospects], 0.0, 2.0)
             brand = self.stream("choice").uniform(prospects, k) < share
             today.store_buyers = prospects[brand]
-            today.public_purchases += int(brand.sum())
+            today.new_public_purchases += int(brand.sum())
         self.restart(fired, day)
-
-    def on_churn(self, ids: np.ndarray) -> None:
-        self.stop(ids)

@@ -8,8 +8,12 @@ phone was dropped: nearest repair shop", seed 000), which are always resolved. R
 raises satisfaction and an unresolved problem lowers it (faults more), weighted by the
 segment's need for service and the channel's reach and trust. An unresolved fault is told
 to a friend (a graph neighbour), whose view of the brand drops (negative word of mouth,
-DOMAIN.md): it lowers that friend's brand choice and referral registration. Satisfaction
-drifts back toward its initial mean; word of mouth fades with a half-life.
+DOMAIN.md): the ``wom`` column lowers that friend's brand choice and referral registration.
+Satisfaction drifts back toward its initial mean; word of mouth fades with a half-life.
+
+With ``focus_super_users`` f, super users (the top ``super_user_share`` by spend) get
+``1 + focus_boost x f`` times the resolution chance and the others what keeps the expected
+number resolved unchanged: ``1 - focus_boost x f x share / (1 - share)``.
 """
 
 from __future__ import annotations
@@ -19,37 +23,56 @@ import math
 import numpy as np
 
 from sim.core.clocks import Clock
-from sim.core.mechanisms.base import Mechanism
+from sim.core.mechanisms.base import COUNT, LEVEL, Column, Mechanism, Result, clock_columns
+from sim.core.mechanisms.shared import koc_active, koc_answers, super_users
+from sim.core.population import segment_values
 
 
 class Service(Mechanism):
     name = "service"
+    doc = "incidents arise and are answered within capacity or not; word of mouth"
+    reads = ("strategy.service", "strategy.satisfaction", "strategy.focus_super_users",
+             "strategy.super_user_share", "strategy.focus_boost", "strategy.koc_program",
+             "mechanisms.koc", "channels", "market.segments")
+    columns = (
+        *clock_columns("incident", "service incident"),
+        Column("wom", np.float32, 0.0, "word of mouth heard about the brand (negative: bad); "
+               "x (1 + wom) on brand choice and referral registration"),
+    )
+    results = (
+        Result("new_incidents", "incidents", "service incidents raised today", COUNT),
+        Result("new_resolved", "incidents", "of which resolved", COUNT),
+        Result("new_negative_wom", "users", "friends told of an unresolved fault today", COUNT),
+        Result("service_wait_days", "days", "the service backlog in days of capacity", LEVEL,
+               0.0),
+    )
 
     def __init__(self, model):
         super().__init__(model)
-        self.clock = Clock(self.users, "incident", self.stream("incident"), self.name)
+        self.clock = Clock(self.users, "incident", self.stream("incident"))
         s = self.cfg.strategy
         self.rate = s.service.incidents_per_year / 365.0
         self.reversion = np.float32(1.0 / s.satisfaction.reversion_days)
         self.wom_decay = np.float32(math.exp(-math.log(2) / s.service.wom_halflife_days))
-        self.need = self.segval("service_need")
+        self.need = segment_values(self.cfg.market.segments.profiles(), "service_need",
+                                   np.float32)
         ch = self.cfg.channels.profiles()
         self.reach = np.array([c.reach for c in ch], dtype=np.float32)
         self.trust = np.array([c.trust for c in ch], dtype=np.float32)
         self.backlog = 0.0
-        # focus on super users: the top 20% by spend get (1 + 2f) x the resolution chance and
-        # the rest (1 - f/2) x, which leaves the expected number resolved unchanged
-        f = s.focus_super_users
-        top = self.users.spend >= np.quantile(self.users.spend, 0.8) if self.users.n else None
-        self.focus = None if f == 0 or top is None else np.where(top, 1 + 2 * f, 1 - f / 2)
+        self.koc = koc_active(self.cfg)
+        f, q = s.focus_super_users, s.super_user_share
+        top = super_users(self.users.spend, q)
+        self.focus = (None if f == 0 or len(top) == 0 else
+                      np.where(top, 1 + s.focus_boost * f, 1 - s.focus_boost * f * q / (1 - q)))
 
     def init_state(self) -> None:
-        self.on_join(self.model.members())
+        self.clock.start(self.model.members())
 
-    def on_join(self, ids: np.ndarray) -> None:
+    def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
         self.clock.start(ids)
 
-    def on_churn(self, ids: np.ndarray) -> None:
+    def on_leave(self, ids: np.ndarray, day: int) -> None:
         self.clock.stop(ids)
 
     def step(self, day: int) -> None:
@@ -70,10 +93,9 @@ class Service(Mechanism):
         fault = self.stream("fault").uniform(fired, k) < sv.fault_share
         cared = fault & (self.stream("care").uniform(fired, k) < sv.proactive_care)
         # capacity: answers per day; unanswered incidents wait in a backlog
-        koc = self.model.mechanism("koc")
         capacity = sv.capacity_per_1k * len(members) / 1000.0
-        if koc is not None:
-            capacity += koc.answers_today(members)
+        if self.koc:
+            capacity += koc_answers(self.cfg, u.koc[members])
         queue = self.backlog + np.count_nonzero(~cared)
         served = min(queue, capacity)
         self.backlog = queue - served
@@ -89,9 +111,9 @@ class Service(Mechanism):
         sat = np.where(resolved, sat + sv.gain * self.trust[ch] * w * (1 - sat), sat - loss * w * sat)
         u.satisfaction[fired] = np.clip(sat, 0.0, 1.0)
         n_res = int(resolved.sum())
-        today.incidents += len(fired)
-        today.resolved += n_res
-        today.wait_days = wait
+        today.new_incidents += len(fired)
+        today.new_resolved += n_res
+        today.service_wait_days = wait
         today.cost += n_res * sv.cost_per_incident
         self.clock.fire(fired)
         angry = fired[fault & ~resolved]
@@ -99,4 +121,4 @@ class Service(Mechanism):
             told = self.model.graph.sample_neighbors(angry, self.stream("tell").uniform(angry, k[fault & ~resolved]))
             told = told[told >= 0]
             np.subtract.at(u.wom, told, np.float32(sv.negative_wom))
-            today.negative_wom += len(told)
+            today.new_negative_wom += len(told)
