@@ -19,7 +19,7 @@ from sim.core.columns import (
     SOURCE_STORE,
     Columns,
 )
-from sim.core.mechanisms.base import COUNT, FIXED, LEVEL, MONEY, SIGNAL, STOCK, Result
+from sim.core.mechanisms.base import COUNT, LEVEL, MONEY, SIGNAL, STOCK, Result
 
 CHANNEL_KEYS = ("personal_wechat", "wecom", "official_account")
 # the result counting the users who join from each source (SiyuModel.join)

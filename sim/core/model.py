@@ -23,9 +23,9 @@ from sim.core.flows import JOIN_COUNTS, book_purchases, today_class
 from sim.core.graph import SocialGraph, build_graph
 from sim.core.loop import PHASES, PhaseTimer
 from sim.core.mechanisms.base import Mechanism
+from sim.core.mechanisms.shared import LEAD_SOURCES
 from sim.core.metrics import RESULTS, SERIES, Reporter, summarize
 from sim.core.population import build_population
-from sim.core.mechanisms.shared import LEAD_SOURCES
 from sim.core.rng import Streams
 
 

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from sim.config import CHANNELS, Config
 from sim.core.columns import (
     MEMBER,
     ORDINARY,
@@ -18,7 +19,6 @@ from sim.core.columns import (
     SOURCE_NONE,
     Columns,
 )
-from sim.config import CHANNELS, Config
 from sim.core.rng import Streams
 
 

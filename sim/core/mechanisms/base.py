@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from sim.core.clocks import Clock
+
 if TYPE_CHECKING:
     from sim.core.model import SiyuModel
 
@@ -159,3 +161,24 @@ class Mechanism:
 
     def step(self, day: int) -> None:
         """This mechanism's phase of the day."""
+
+
+class MemberClockMechanism(Mechanism):
+    """A mechanism with one event clock per member (``clock_name``, drawing from stream
+    ``{name}.{clock_stream}``): armed when a user joins, stopped when the member leaves."""
+
+    clock_name: ClassVar[str]
+    clock_stream: ClassVar[str] = "clock"
+
+    def __init__(self, model: SiyuModel):
+        super().__init__(model)
+        self.clock = Clock(self.users, self.clock_name, self.stream(self.clock_stream))
+
+    def init_state(self) -> None:
+        self.clock.start(self.model.members())
+
+    def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
+        self.clock.start(ids)
+
+    def on_leave(self, ids: np.ndarray, day: int) -> None:
+        self.clock.stop(ids)

@@ -13,13 +13,13 @@ import math
 
 import numpy as np
 
-from sim.core.clocks import Clock
-from sim.core.mechanisms.base import Mechanism, clock_columns
+from sim.core.mechanisms.base import MemberClockMechanism, clock_columns
 from sim.core.mechanisms.shared import koc_active
 
 
-class Churn(Mechanism):
+class Churn(MemberClockMechanism):
     name = "churn"
+    clock_name = "churn"
     doc = "members leave on channel churn, fatigue, dissatisfaction, dead groups"
     reads = ("strategy.churn", "strategy.satisfaction.pivot", "strategy.koc_program",
              "strategy.membership", "mechanisms.koc", "groups.churn_beta",
@@ -28,19 +28,9 @@ class Churn(Mechanism):
 
     def __init__(self, model):
         super().__init__(model)
-        self.clock = Clock(self.users, "churn", self.stream("clock"))
         self.base = np.array([-math.log1p(-min(c.monthly_churn, 1 - 1e-12)) / 30.0
                               for c in self.cfg.channels.profiles()], dtype=np.float64)
         self.koc = koc_active(self.cfg)
-
-    def init_state(self) -> None:
-        self.clock.start(self.model.members())
-
-    def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
-        self.clock.start(ids)
-
-    def on_leave(self, ids: np.ndarray, day: int) -> None:
-        self.clock.stop(ids)
 
     def step(self, day: int) -> None:
         u, cfg = self.users, self.cfg

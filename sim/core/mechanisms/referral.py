@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.clocks import Clock
 from sim.core.columns import PROSPECT, SOURCE_REFERRAL
-from sim.core.mechanisms.base import COUNT, Column, Mechanism, Result, clock_columns
+from sim.core.mechanisms.base import (
+    COUNT,
+    Column,
+    MemberClockMechanism,
+    Result,
+    clock_columns,
+)
 from sim.core.mechanisms.shared import koc_active, koc_mult
 from sim.core.population import segment_values
 
 
-class Referral(Mechanism):
+class Referral(MemberClockMechanism):
     name = "referral"
+    clock_name = "referral"
     doc = "customers recommend the brand to graph neighbours; prospects register"
     reads = ("strategy.referral", "strategy.satisfaction.pivot", "strategy.koc_program",
              "mechanisms.koc", "groups.referral_lift", "groups.neutral_activity",
@@ -39,7 +45,6 @@ class Referral(Mechanism):
 
     def __init__(self, model):
         super().__init__(model)
-        self.clock = Clock(self.users, "referral", self.stream("clock"))
         r = self.cfg.strategy.referral
         mult = segment_values(self.cfg.market.segments.profiles(), "referral_mult",
                               np.float32)[self.users.segment]
@@ -47,15 +52,6 @@ class Referral(Mechanism):
         self.base = (r.per_year / 365.0) * (1 + r.reward_lift * r.reward) \
             * self.users.sociability * mult
         self.koc = koc_active(self.cfg)
-
-    def init_state(self) -> None:
-        self.clock.start(self.model.members())
-
-    def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
-        self.clock.start(ids)
-
-    def on_leave(self, ids: np.ndarray, day: int) -> None:
-        self.clock.stop(ids)
 
     def _satisfaction_factor(self, sat: np.ndarray) -> np.ndarray:
         """``(satisfaction / pivot) ^ power`` (float32); powers 2 and 4 by squaring, ~10x faster."""

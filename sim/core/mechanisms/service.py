@@ -22,14 +22,22 @@ import math
 
 import numpy as np
 
-from sim.core.clocks import Clock
-from sim.core.mechanisms.base import COUNT, LEVEL, Column, Mechanism, Result, clock_columns
+from sim.core.mechanisms.base import (
+    COUNT,
+    LEVEL,
+    Column,
+    MemberClockMechanism,
+    Result,
+    clock_columns,
+)
 from sim.core.mechanisms.shared import koc_active, koc_answers, super_users
 from sim.core.population import segment_values
 
 
-class Service(Mechanism):
+class Service(MemberClockMechanism):
     name = "service"
+    clock_name = "incident"
+    clock_stream = "incident"
     doc = "incidents arise and are answered within capacity or not; word of mouth"
     reads = ("strategy.service", "strategy.satisfaction", "strategy.focus_super_users",
              "strategy.super_user_share", "strategy.focus_boost", "strategy.koc_program",
@@ -49,7 +57,6 @@ class Service(Mechanism):
 
     def __init__(self, model):
         super().__init__(model)
-        self.clock = Clock(self.users, "incident", self.stream("incident"))
         s = self.cfg.strategy
         self.rate = s.service.incidents_per_year / 365.0
         self.reversion = np.float32(1.0 / s.satisfaction.reversion_days)
@@ -65,15 +72,6 @@ class Service(Mechanism):
         top = super_users(self.users.spend, q)
         self.focus = (None if f == 0 or len(top) == 0 else
                       np.where(top, 1 + s.focus_boost * f, 1 - s.focus_boost * f * q / (1 - q)))
-
-    def init_state(self) -> None:
-        self.clock.start(self.model.members())
-
-    def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
-        self.clock.start(ids)
-
-    def on_leave(self, ids: np.ndarray, day: int) -> None:
-        self.clock.stop(ids)
 
     def step(self, day: int) -> None:
         u, today = self.users, self.model.today
