@@ -19,4 +19,4 @@ def test_readme_test_command_is_what_ci_runs():
 def test_parameter_reference_is_current():
     current = (ROOT / "docs" / "parameters.md").read_text()
     assert current == parameters_markdown(), (
-        "docs/parameters.md is stale: run `python scripts/gen_parameters.py`")
+        "docs/parameters.md is stale: run `python scripts/gen_docs.py`")
