@@ -17,6 +17,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from sim.experiments.design import DESIGN, read_design
 from sim.experiments.study import StudySpec
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Sweep:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (run dir, why)
     strata_keys: list[str] = field(default_factory=list)
     command: str = ""
+    design: dict[str, Any] | None = None  # design.json of a generated study kind
 
     @property
     def arms(self) -> list[str]:
@@ -138,12 +140,30 @@ def load_sweep(root: str | Path) -> Sweep:
                          "a sweep dir holds one study")
     spec = StudySpec.from_dict(json.loads(specs.pop())) if specs else None
     arm_keys = spec.arm_keys if spec else ["strategy"]
+    design = read_design(root) if spec is not None and spec.kind != "compare" else None
+    design_keys: set[str] = set()
+    if design is not None:  # a generated design: the arm is the point (run dir's first part)
+        points = {p["id"]: p for p in design["points"]}
+        kept = []
+        for r in runs:
+            point = Path(r["run_dir"]).parts[0]
+            if point not in points:
+                ignored.append((r["run_dir"], f"not a point of {DESIGN}"))
+                continue
+            r["point"] = point
+            kept.append(r)
+        runs = kept
+        design_keys = {"strategy", *(k for p in points.values() for k in p["overrides"]),
+                       *(row["key"] for row in design.get("parameters", []))}
+        if not runs:
+            raise ValueError(f"{root}: no finished run of the design in {DESIGN}")
 
     # strata: every parameter that varies across runs, except the arm and the seed
     varying = []
     for key in dict.fromkeys(k for r in runs for k in r["params"]):
         values = {json.dumps(r["params"].get(key)) for r in runs}
-        if len(values) > 1 and key not in arm_keys and key != "seed":
+        if len(values) > 1 and key not in arm_keys and key != "seed" \
+                and key not in design_keys:
             varying.append(key)
 
     rows = []
@@ -151,9 +171,10 @@ def load_sweep(root: str | Path) -> Sweep:
         s = r["summary"]
         values = {k: _lookup(k, r["params"], r["choices"], r["config"])
                   for k in [*arm_keys, *varying]}
+        arm = r.get("point") or (spec.arm_label(values) if spec else str(values[arm_keys[0]]))
         row: dict[str, Any] = {
             "study": spec.name if spec else (r["experiment"] or ""),
-            "arm": spec.arm_label(values) if spec else str(values[arm_keys[0]]),
+            "arm": arm,
             "stratum": ",".join(f"{k}={values[k]}" for k in varying),
         }
         row.update({k: s.get(k) for k in IDENT})
@@ -173,7 +194,7 @@ def load_sweep(root: str | Path) -> Sweep:
         rows.append(row)
     table = pd.DataFrame(rows)
     table = table.sort_values(["stratum", "arm", "seed"], kind="stable").reset_index(drop=True)
-    return Sweep(root, table, spec, ignored, varying, _command(root, spec))
+    return Sweep(root, table, spec, ignored, varying, _command(root, spec), design)
 
 
 def _command(root: Path, spec: StudySpec | None) -> str:

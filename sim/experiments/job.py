@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import Config, config_dict
-from sim.experiments.cohorts import cohort_table
-from sim.data.io import _jsonable, write_parquet
 from sim.core.model import SiyuModel
+from sim.data.io import _jsonable, write_parquet
+from sim.experiments.cohorts import cohort_table
 from sim.run import RunResult, run
 from sim.version import code_version
 

@@ -9,6 +9,7 @@ files alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # KPIs of summary.json (docs/metrics.md) a study can compare, in report order, with the
 # direction that counts as better for the brand (+1 higher, -1 lower, 0 neither) and a format.
@@ -43,7 +44,22 @@ KPIS: dict[str, tuple[str, int, str]] = {
     "vip_end": ("VIPs at end", +1, "count"),
     "vip_revenue_share": ("VIP share of revenue", 0, "pct"),
     "top20_revenue_share": ("top-20% revenue share", 0, "pct"),
+    # decision-grade money (counterfactual runs): used automatically when summaries have them
+    "incremental_revenue": ("incremental revenue (yuan)", +1, "money"),
+    "incremental_gross_profit": ("incremental gross profit (yuan)", +1, "money"),
+    "incremental_roi": ("incremental ROI", +1, "ratio"),
 }
+
+# Study kinds (docs/studies.md): ``compare`` sweeps arms x strata x seeds with Hydra's basic
+# sweeper; the others are generated designs run by :mod:`sim.experiments.sweeper`.
+KINDS = ("compare", "factorial", "uncertainty", "optimise")
+
+# The KPI a recommendation is made on, in order of preference: the first one a run's
+# summary has (incremental gross profit once counterfactual runs exist).
+DECISION_KPIS = ("incremental_gross_profit", "gross_profit")
+
+# Days at which KPIs are read from the daily series (capped at the run's length).
+HORIZONS = (30, 90, 180, 365, 730)
 
 # What a study compares unless its config lists ``kpis``: the headline KPIs.
 HEADLINE = [
@@ -63,21 +79,55 @@ class StudySpec:
     arm: str | list[str] = "strategy"
     baseline: str | None = None
     kpis: list[str] = field(default_factory=lambda: list(HEADLINE))
+    kind: str = "compare"
+    # the bundle compared with ``baseline`` (design kinds: both are strategy presets)
+    challenger: str | None = None
+    # decision KPI (null: the first of DECISION_KPIS the summaries have)
+    kpi: str | None = None
+    horizons: list[int] = field(default_factory=lambda: list(HORIZONS))
+    # factorial: lever groups {name: [key prefixes]}; keys that differ between the two
+    # presets and fall under no group form the group "other"; null: one group per section
+    levers: dict[str, list[str]] | None = None
+    # uncertainty: number of worlds, LHS seed, band factor around the value, key filters
+    worlds: int = 20
+    design_seed: int = 0
+    band: float = 2.0
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    # optimise: two objectives [kpi, kpi] with directions from KPIS, trials, batch size,
+    # an operating-cost budget in yuan (null: none), the search space {key: [lo, hi, step]}
+    objectives: list[str] | None = None
+    trials: int = 24
+    batch: int = 8
+    budget: float | None = None
+    search: dict[str, list[float]] | None = None
 
     def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"study {self.name}: kind={self.kind!r}; allowed: {', '.join(KINDS)}")
+        if self.kind != "compare" and (self.baseline is None or self.challenger is None):
+            raise ValueError(f"study {self.name}: a {self.kind} study needs `baseline` and "
+                             "`challenger` (two strategy presets)")
+        self.horizons = sorted(int(h) for h in self.horizons)
         self.arm_keys = [self.arm] if isinstance(self.arm, str) else list(self.arm)
         if self.baseline is not None:  # arm labels are strings: `baseline: false` means "False"
             self.baseline = str(self.baseline)
         self.kpis = list(self.kpis)
-        unknown = [k for k in self.kpis if k not in KPIS]
+        unknown = [k for k in [*self.kpis, *(self.objectives or []), *([self.kpi] if self.kpi
+                                                                        else [])]
+                   if k not in KPIS]
         if unknown:
             raise ValueError(f"study {self.name}: unknown KPI(s) {', '.join(unknown)}; "
                              f"allowed: {', '.join(KPIS)}")
 
     @classmethod
     def from_dict(cls, d: dict) -> StudySpec:
-        d = {k: v for k, v in d.items() if not k.startswith("_")}
-        return cls(**d)
+        return cls(**{k: v for k, v in d.items() if not k.startswith("_") and v is not None})
+
+    def as_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
 
     def arm_label(self, values: dict[str, object]) -> str:
         """The arm's name: the value of a single arm key, else 'k1=v1,k2=v2'."""
