@@ -19,7 +19,7 @@ from sim.core.columns import (
     SOURCE_STORE,
     Columns,
 )
-from sim.core.mechanisms.base import COUNT, LEVEL, MONEY, SIGNAL, STOCK, Result
+from sim.core.mechanisms.base import COUNT, LEVEL, MONEY, STOCK, Result
 
 CHANNEL_KEYS = ("personal_wechat", "wecom", "official_account")
 # the result counting the users who join from each source (SiyuModel.join)
@@ -59,10 +59,9 @@ CORE_RESULTS: tuple[Result, ...] = (
       for ch in CHANNEL_KEYS),
     Result("new_banned_lost", "users", "members lost with banned staff accounts today", COUNT,
            total="banned_lost"),
-    Result("cost", "yuan", "per-user costs today (scale with the population)", SIGNAL, 0.0),
-    Result("cost_fixed", "yuan", "fixed costs today: campaigns, posts, stores, groups (real "
-           "units, not scaled)", SIGNAL, 0.0),
-    Result("new_cost", "yuan", "cost today: per-user costs x population.scale + fixed costs",
+    Result("new_cost_referral_rewards", "yuan", "rewards paid for referred friends who bought",
+           MONEY, 0.0, total="cost_referral_rewards"),
+    Result("new_cost", "yuan", "cost today: the sum of every new_cost_<kind> (real units)",
            LEVEL, 0.0, total="cost"),
     Result("mean_satisfaction", "0-1", "mean satisfaction of members", LEVEL, float("nan")),
     Result("mean_fatigue", "fatigue units", "mean promotion fatigue of members", LEVEL,
@@ -118,7 +117,7 @@ def book_purchases(users: Columns, today: Today, ids: np.ndarray, day: int, pric
         referred = int(np.count_nonzero(src == SOURCE_REFERRAL))
         today.new_customers_referral += referred
         today.new_customers_event += int(np.count_nonzero(src == SOURCE_EVENT))
-        today.cost += referred * referral_reward
+        today.new_cost_referral_rewards += referred * referral_reward
     gross = price * users.spend[ids].astype(np.float64)
     net = gross * (1.0 - discount)
     repeat = (users.n_buy[ids] > 0) | users.owned_before[ids]

@@ -23,6 +23,7 @@ def declared_results(classes=PHASES) -> tuple[Result, ...]:
 
 
 RESULTS = declared_results()
+COSTS = tuple(r for r in RESULTS if r.is_cost)
 SERIES = tuple(r.name for r in RESULTS if r.in_series)
 
 
@@ -64,7 +65,8 @@ class Reporter:
         n_members = len(members)
         self.n_churned += t.new_churned
         sat = u.satisfaction[members]
-        t.new_cost = k * t.cost + t.cost_fixed
+        t.new_cost = sum(k * getattr(t, r.name) if r.scaled else getattr(t, r.name)
+                         for r in COSTS)
         t.day = day
         self.cum["purchases"] += k * t.new_purchases
         self.cum["revenue"] += k * t.new_revenue
@@ -115,7 +117,8 @@ def run_totals(series: dict[str, np.ndarray]) -> dict[str, float]:
     for r in RESULTS:
         if r.total is not None:
             v = np.sum(series[r.name])
-            out[r.total] = int(v) if r.kind in (COUNT, FIXED) else float(v)
+            money = r.unit == "yuan" or r.kind in (MONEY, LEVEL)
+            out[r.total] = float(v) if money else int(v)
     return out
 
 

@@ -38,6 +38,8 @@ class Acquisition(Mechanism):
         Result("new_shadow_recruits", "users", "in-store buyers put into stores' own shadow "
                "groups instead of the brand's", COUNT, total="shadow_recruits"),
         Result("new_bans", "accounts", "staff accounts banned today", FIXED),
+        Result("new_cost_staff", "yuan", "store staff paid by the brand", FIXED, 0.0,
+               total="cost_staff"),
     )
 
     def __init__(self, model):
@@ -72,7 +74,7 @@ class Acquisition(Mechanism):
         u, today = self.users, self.model.today
         a = self.cfg.strategy.acquisition
         # staff the brand pays for (stores count in real users: not scaled again)
-        today.cost_fixed += self.n_stores * a.staff_per_store * self.cfg.dealer.staff_cost_per_month / 30
+        today.new_cost_staff += self.n_stores * a.staff_per_store * self.cfg.dealer.staff_cost_per_month / 30
         cand = today.store_buyers
         if cand is None or len(cand) == 0:
             return

@@ -73,6 +73,11 @@ class Result:
     default: Any = 0
     total: str | None = None  # the summary.json key of its run total (sum over days), if any
 
+    @property
+    def is_cost(self) -> bool:
+        """Costs are the results named ``new_cost_<kind>``: the day's ``new_cost`` sums them."""
+        return self.name.startswith("new_cost_")
+
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"result {self.name}: kind {self.kind!r} not in {KINDS}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.columns import PROSPECT, SOURCE_EVENT
-from sim.core.mechanisms.base import COUNT, Mechanism, Result
+from sim.core.mechanisms.base import COUNT, MONEY, Mechanism, Result
 from sim.core.mechanisms.shared import on_calendar, super_users
 from sim.core.population import segment_values
 
@@ -24,7 +24,10 @@ class Events(Mechanism):
     doc = "offline events: attendees are pleased and bring friends (leads)"
     reads = ("strategy.events", "strategy.focus_super_users", "strategy.super_user_share",
              "population.scale", "market.segments")
-    results = (Result("new_attendees", "users", "members who attended an event today", COUNT),)
+    results = (
+        Result("new_attendees", "users", "members who attended an event today", COUNT),
+        Result("new_cost_events", "yuan", "event attendees", MONEY, 0.0, total="cost_events"),
+    )
 
     def __init__(self, model):
         super().__init__(model)
@@ -54,7 +57,7 @@ class Events(Mechanism):
         gain = e.gain * self.recognition[u.segment[attendees]]
         u.satisfaction[attendees] = np.clip(sat + gain * (1 - sat), 0.0, 1.0)
         today.new_attendees += len(attendees)
-        today.cost += len(attendees) * e.cost_per_attendee
+        today.new_cost_events += len(attendees) * e.cost_per_attendee
         bring = attendees[self.stream("guest").uniform(attendees, day) < e.guest_prob]
         if len(bring) == 0:
             return

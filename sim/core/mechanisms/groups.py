@@ -48,6 +48,8 @@ class Groups(Mechanism):
         Result("n_groups_live", "groups", "groups with members", FIXED),
         Result("n_groups_dead", "groups", "groups with members whose activity is below "
                "groups.dead_below", FIXED),
+        Result("new_cost_groups", "yuan", "operating live groups", FIXED, 0.0,
+               total="cost_groups"),
         Result("mean_group_activity", "0-1", "mean activity of groups with members", LEVEL,
                float("nan")),
     )
@@ -111,7 +113,7 @@ class Groups(Mechanism):
         if self.cfg.dealer.brand_operates:
             stim = stim + g.brand_lift * (themed + today.content)
             if themed:
-                today.cost_fixed += content.cost_per_post
+                today.new_cost_content += content.cost_per_post
         if self.koc:
             stim = stim + g.koc_lift * koc_posts(self.cfg, u.koc[members], gid, len(n))
         a = a + stim * (1 - a) - a * self.decay - g.promo_spam * today.promo
@@ -123,7 +125,7 @@ class Groups(Mechanism):
         self.died_day[dead & (self.died_day < 0)] = day
         self.died_day[live & ~dead] = -1  # revived
         alive = live & ~dead
-        today.cost_fixed += np.count_nonzero(alive) * g.cost_per_group_month / 30.0
+        today.new_cost_groups += np.count_nonzero(alive) * g.cost_per_group_month / 30.0
         today.n_groups_live = int(np.count_nonzero(live))
         today.n_groups_dead = int(np.count_nonzero(dead))
         today.mean_group_activity = (float(self.activity[live].mean()) if live.any()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.mechanisms.base import SIGNAL, STOCK, Column, Mechanism, Result
+from sim.core.mechanisms.base import MONEY, SIGNAL, STOCK, Column, Mechanism, Result
 from sim.core.mechanisms.shared import koc_active
 from sim.core.population import segment_values
 
@@ -29,6 +29,7 @@ class KocProgram(Mechanism):
         Result("n_kocs", "users", "members in the KOC program", STOCK),
         Result("kocs_rewarded", "users", "KOCs rewarded today (program members after the "
                "day's top-up)", SIGNAL),
+        Result("new_cost_koc", "yuan", "KOC rewards", MONEY, 0.0, total="cost_koc"),
     )
 
     def __init__(self, model):
@@ -56,7 +57,7 @@ class KocProgram(Mechanism):
         gain = p.recognition_gain / 30.0 * self.recognition[u.segment[kocs]]
         u.satisfaction[kocs] = np.clip(sat + gain * (1 - sat), 0.0, 1.0)
         today.kocs_rewarded = len(kocs)
-        today.cost += len(kocs) * p.reward_per_month / 30.0
+        today.new_cost_koc += len(kocs) * p.reward_per_month / 30.0
 
     def _top_up(self, members: np.ndarray, day: int) -> None:
         u, p = self.users, self.p

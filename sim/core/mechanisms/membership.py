@@ -36,6 +36,7 @@ class Membership(Mechanism):
         Result("n_vip", "users", "members who are paying VIPs", STOCK),
         Result("new_redemptions", "users", "points balances redeemed today", COUNT),
         Result("new_vip_upgrades", "users", "members who became VIP today", COUNT),
+        Result("new_cost_points", "yuan", "redeemed points", MONEY, 0.0, total="cost_points"),
         Result("new_fee_revenue", "yuan", "paid-VIP fees today", MONEY, 0.0,
                total="fee_revenue"),
     )
@@ -84,7 +85,7 @@ class Membership(Mechanism):
             u.tier[members] = (total >= m.senior_points).astype(np.int8) + (total >= m.premium_points)
             redeem = members[u.points[members] >= m.redeem_at]
             if len(redeem):
-                today.cost += float(u.points[redeem].sum()) * m.point_value
+                today.new_cost_points += float(u.points[redeem].sum()) * m.point_value
                 sat = u.satisfaction[redeem]
                 u.satisfaction[redeem] = np.clip(sat + m.redeem_gain * (1 - sat), 0.0, 1.0)
                 u.points[redeem] = 0.0

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from sim.core.mechanisms.base import LEVEL, SIGNAL, Column, Mechanism, Result
+from sim.core.mechanisms.base import FIXED, LEVEL, MONEY, SIGNAL, Column, Mechanism, Result
 from sim.core.mechanisms.shared import on_calendar
 from sim.core.population import segment_values
 
@@ -30,6 +30,14 @@ class Messaging(Mechanism):
         Result("promo", "flag", "1 if a promotion went out today", LEVEL, False),
         Result("promo_depth", "share of price", "today's promotion discount", SIGNAL, 0.0),
         Result("content", "flag", "1 if a content post went out today", LEVEL, False),
+        Result("new_cost_operations", "yuan", "operators, per member-month", MONEY, 0.0,
+               total="cost_operations"),
+        Result("new_cost_channels", "yuan", "channel tools, per member-month", MONEY, 0.0,
+               total="cost_channels"),
+        Result("new_cost_campaigns", "yuan", "promotion campaigns", FIXED, 0.0,
+               total="cost_campaigns"),
+        Result("new_cost_content", "yuan", "content posts and themed days", FIXED, 0.0,
+               total="cost_content"),
     )
 
     def __init__(self, model):
@@ -51,8 +59,8 @@ class Messaging(Mechanism):
         u.fatigue[members] *= self.decay  # only members receive messages; others stay at 0
         ch = u.channel[members]
         # running the groups and accounts costs per member-day (operators, channel tools)
-        today.cost += len(members) * s.cost.per_member_month / 30.0
-        today.cost += float(np.bincount(ch, minlength=3) @ self.channel_cost)
+        today.new_cost_operations += len(members) * s.cost.per_member_month / 30.0
+        today.new_cost_channels += float(np.bincount(ch, minlength=3) @ self.channel_cost)
         promo = on_calendar(day, s.promotion.per_week)
         content = on_calendar(day, s.content.per_week)
         if not (promo or content):
@@ -65,9 +73,9 @@ class Messaging(Mechanism):
             u.fatigue[members] += np.float32(s.promotion.fatigue_per_message) * reach
             sat -= (s.promotion.annoyance * reach * self.service_need[seg]
                     * (1 - u.deal_prone[members]) * sat)
-            today.cost_fixed += s.promotion.cost_per_campaign
+            today.new_cost_campaigns += s.promotion.cost_per_campaign
         if content:
             today.content = True
             sat += s.content.gain * reach * self.trust[ch] * self.news_need[seg] * (1 - sat)
-            today.cost_fixed += s.content.cost_per_post
+            today.new_cost_content += s.content.cost_per_post
         u.satisfaction[members] = np.clip(sat, 0.0, 1.0)

@@ -25,6 +25,7 @@ import numpy as np
 from sim.core.mechanisms.base import (
     COUNT,
     LEVEL,
+    MONEY,
     Column,
     MemberClockMechanism,
     Result,
@@ -51,6 +52,8 @@ class Service(MemberClockMechanism):
         Result("new_incidents", "incidents", "service incidents raised today", COUNT),
         Result("new_resolved", "incidents", "of which resolved", COUNT),
         Result("new_negative_wom", "users", "friends told of an unresolved fault today", COUNT),
+        Result("new_cost_service", "yuan", "service: handled incidents", MONEY, 0.0,
+               total="cost_service"),
         Result("service_wait_days", "days", "the service backlog in days of capacity", LEVEL,
                0.0),
     )
@@ -112,7 +115,7 @@ class Service(MemberClockMechanism):
         today.new_incidents += len(fired)
         today.new_resolved += n_res
         today.service_wait_days = wait
-        today.cost += n_res * sv.cost_per_incident
+        today.new_cost_service += n_res * sv.cost_per_incident
         self.clock.fire(fired)
         angry = fired[fault & ~resolved]
         if len(angry) and sv.negative_wom > 0:
