@@ -35,7 +35,42 @@ TEXT: dict[str, dict[str, str]] = {
     "unit.users": {"zh": "人", "en": "users"},
     "unit.days": {"zh": "天", "en": "days"},
     # --- cli: the run summary and command-line messages
+    "cli.scale": {"zh": "（×{scale} = {real} 真实用户）", "en": "(x{scale} = {real} real users)"},
+    "cli.members": {"zh": "  私域成员 {start} → {end}（累计 {ever}），其中客户 {customers}",
+                    "en": "  members {start} -> {end} (ever {ever}), customers {customers}"},
+    "cli.churn": {"zh": "  月流失率 {churn}（累计成员中 {churned} 已离开），复购率 {repurchase}，"
+                        "老带新占比 {referral}",
+                  "en": "  churn {churn}/month ({churned} of ever-members left), repurchase "
+                        "{repurchase}, referral share {referral}"},
+    "cli.money": {"zh": "  购买 {purchases} 次，收入 {revenue} 元，成本 {cost} 元，投资回报率 {roi}，"
+                        "净推荐值 {nps}，前 20% 用户收入占比 {top20}",
+                  "en": "  purchases {purchases}, revenue {revenue} yuan, cost {cost} yuan, ROI "
+                        "{roi}, NPS {nps}, top-20% revenue share {top20}"},
+    "cli.timing": {"zh": "  构建 {build} 秒，运行 {run} 秒（每天 {per_day} 毫秒）",
+                   "en": "  built in {build} s, ran in {run} s ({per_day} ms/day)"},
+    "cli.files": {"zh": "文件：{files}", "en": "files: {files}"},
+    "cli.na": {"zh": "不适用", "en": "n/a"},
     # --- fig: figure titles and axis labels
+    "fig.title": {"zh": "{market} / {strategy}，{users} 用户，种子 {seed}",
+                  "en": "{market} / {strategy}, {users} users, seed {seed}"},
+    "fig.day": {"zh": "天", "en": "day"},
+    "fig.week": {"zh": "周", "en": "week"},
+    "fig.users": {"zh": "人数", "en": "users"},
+    "fig.users_per_week": {"zh": "每周人数", "en": "users per week"},
+    "fig.members_active": {"zh": "私域成员（活跃）", "en": "members (active)"},
+    "fig.customers_among": {"zh": "成员中的客户", "en": "customers among members"},
+    "fig.churned_cum": {"zh": "已流失（累计）", "en": "churned (cumulative)"},
+    "fig.new_customers": {"zh": "新客：{source}", "en": "new customers: {source}"},
+    "fig.source.store": {"zh": "门店", "en": "store"},
+    "fig.source.referral": {"zh": "老带新", "en": "referral"},
+    "fig.source.event": {"zh": "活动", "en": "event"},
+    "fig.churned": {"zh": "流失", "en": "churned"},
+    "fig.mean_satisfaction": {"zh": "平均满意度", "en": "mean satisfaction"},
+    "fig.mean_fatigue": {"zh": "平均促销疲劳", "en": "mean promotion fatigue"},
+    "fig.nps_members": {"zh": "净推荐值（成员）", "en": "NPS (members)"},
+    "fig.revenue_net": {"zh": "收入（扣除折扣）", "en": "revenue (net of discounts)"},
+    "fig.cost": {"zh": "成本", "en": "cost"},
+    "fig.money_axis": {"zh": "累计金额（元）", "en": "yuan (cumulative)"},
     # --- report: study reports
     # (report keys: sim/experiments/report.py, summary.py, figures.py)
     "report.kpi.monthly_churn_rate": {"zh": '月流失率', "en": 'monthly churn rate'},

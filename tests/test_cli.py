@@ -32,6 +32,7 @@ GOOD_OVERRIDES = [
     f"seed={SEED}",
     f"strategy.promotion.depth={DEPTH}",
     "output.progress=false",
+    "report.lang=en",
 ]
 
 

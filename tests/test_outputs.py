@@ -172,13 +172,31 @@ def test_summary_json_is_written_last_so_a_failed_run_has_none(tmp_path, monkeyp
 
 
 def test_run_echoes_the_human_summary_to_the_given_stream(tmp_path):
-    cfg = sim.load_config([*SMALL, "output.figures=false"])
+    cfg = sim.load_config([*SMALL, "output.figures=false", "report.lang=en"])
     buf = io.StringIO()
     result = sim.run(cfg, tmp_path, echo=buf)
     out = buf.getvalue()
     assert out.startswith("siyu-sim: market=phone strategy=service_led n_users=500 days=20 seed=2")
     assert f"files: {tmp_path}/summary.json" in out
     assert math.isfinite(result.summary["cost"])
+
+
+def test_the_human_summary_is_in_report_lang_with_money_as_strategists_write_it(tmp_path):
+    from sim.i18n import money
+    from sim.run import human_summary
+
+    cfg = sim.load_config([*SMALL, "output.figures=false"])  # report.lang: zh by default
+    assert cfg.report.lang == "zh"
+    buf = io.StringIO()
+    result = sim.run(cfg, tmp_path, echo=buf)
+    zh = buf.getvalue()
+    assert zh.startswith("siyu-sim: market=phone strategy=service_led n_users=500")
+    for word in ("私域成员", "月流失率", "复购率", "老带新占比", "收入", "投资回报率", "文件："):
+        assert word in zh, word
+    assert f"成本 {money(result.summary['cost'], 'zh')} 元" in zh
+    s = dict(result.summary, revenue=123_456_789.0, cost=45_600.0)
+    assert "收入 1.23亿 元，成本 4.56万 元" in human_summary(s, tmp_path, "zh")
+    assert "revenue 123M yuan, cost 45.6k yuan" in human_summary(s, tmp_path, "en")
 
 
 def test_run_echoes_to_the_current_sys_stdout(tmp_path):

@@ -188,8 +188,79 @@ def _omegaconf_message(exc: Exception) -> str:
     key = getattr(exc, "full_key", None)
     msg = str(exc).splitlines()[0]
     if key:
-        return f"{key}: {msg}"
+        value = getattr(exc, "value", None)
+        head = f"{key}={value}" if value is not None else key
+        allowed = allowed_text(key)
+        return f"{head}: {msg}" + (f"; allowed: {allowed}" if allowed else "")
     return msg
+
+
+CHOICES = {  # string keys with a fixed set of values (checked by validate)
+    "report.lang": LANGS,
+    "channel.landing": CHANNELS,
+    "dealer.mode": DEALER_MODES,
+    "graph.kind": GRAPH_KINDS,
+    "strategy.koc_program.selection": ("application", "reach"),
+}
+
+
+def schema_field(key: str) -> dataclasses.Field | None:
+    """The dataclass field declaring dotted ``key`` (None if it is not a parameter)."""
+    obj: Any = Config()
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        if not dataclasses.is_dataclass(obj):
+            return None
+        fields = {f.name: f for f in dataclasses.fields(obj)}
+        if part not in fields:
+            return None
+        if i == len(parts) - 1:
+            return fields[part]
+        obj = getattr(obj, part)
+    return None
+
+
+def field_kind(key: str) -> str | None:
+    """``bool``, ``int``, ``float``, ``str`` (or ``date``) for a parameter, ``section`` for a
+    nested section, None for an unknown key."""
+    obj: Any = Config()
+    for part in key.split("."):
+        if not dataclasses.is_dataclass(obj) or part not in {f.name for f in dataclasses.fields(obj)}:
+            return None
+        obj = getattr(obj, part)
+    if dataclasses.is_dataclass(obj):
+        return "section"
+    f = schema_field(key)
+    hint = str(f.type) if f is not None else ""
+    for kind in ("bool", "int", "float"):
+        if hint.startswith(kind):
+            return kind
+    return "date" if key == "calendar.start_date" else "str"
+
+
+def allowed_text(key: str) -> str:
+    """What a parameter accepts, for error messages: its range and unit, its choices, or
+    its type (empty for an unknown key)."""
+    f = schema_field(key)
+    if f is None:
+        return ""
+    kind = field_kind(key)
+    if kind == "bool":
+        return "true or false"
+    if key in CHOICES:
+        return ", ".join(CHOICES[key])
+    if kind == "date":
+        return "a date YYYY-MM-DD, e.g. 2025-01-01"
+    lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+    unit = f.metadata.get("unit", "")
+    what = "an integer" if kind == "int" else "a number" if kind == "float" else "text"
+    if key == "graph.path":
+        return "a path to an edge-list file (see python -m sim --help)"
+    if lo is None and hi is None:
+        return what + (f" ({unit})" if unit else "")
+    low = f"{lo:g} {'<' if f.metadata.get('lo_open') else '<='} " if lo is not None else ""
+    high = f" <= {hi:g}" if hi is not None else ""
+    return f"{what}, {low}value{high}" + (f" ({unit})" if unit else "")
 
 
 def validate(cfg: Config) -> None:
@@ -223,6 +294,20 @@ def validate(cfg: Config) -> None:
     if cfg.graph.kind == "small_world" and cfg.graph.k >= cfg.population.n_users:
         raise ConfigError(f"graph.k={cfg.graph.k} is not below population.n_users="
                           f"{cfg.population.n_users}; allowed: 2 <= k < n_users")
+    _check_structure(cfg)
+
+
+def _check_structure(cfg: Config) -> None:
+    """Counts that grow with population.scale (stores, their staff and groups) stay bounded
+    by the simulated population: at most one store per simulated user."""
+    p, a = cfg.population, cfg.strategy.acquisition
+    stores = p.n_users * p.scale // a.users_per_store
+    if stores > p.n_users:
+        raise ConfigError(
+            f"population.scale={p.scale}: gives {stores:,} stores (population.n_users x scale / "
+            f"strategy.acquisition.users_per_store = {p.n_users:,} x {p.scale:,} / "
+            f"{a.users_per_store:,}) for {p.n_users:,} simulated users; allowed: at most one "
+            f"store per simulated user, i.e. scale <= users_per_store ({a.users_per_store:,})")
 
 
 def _check_choice(key: str, value: str, allowed: tuple[str, ...]) -> None:

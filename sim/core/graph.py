@@ -13,9 +13,12 @@ every query has a closed form for it.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import scipy.sparse
@@ -386,13 +389,28 @@ def complete(n: int) -> SocialGraph:
 _CHUNK_BYTES = 1 << 22  # bounds parse memory (~30 bytes of temporaries per input byte)
 _MAX_DIGITS = 18  # int64-safe; longer ids are out of range anyway
 _POW10 = 10 ** np.arange(_MAX_DIGITS, dtype=np.int64)
+MAX_LINE_BYTES = 4096  # a longer line is not an edge list (or a binary file): refused
+_QUOTE_CHARS = 12  # errors quote at most this much of a bad line (never whole file contents)
+
+EDGE_LIST_FORMAT = (
+    "a regular text file with one edge per line: two 0-based user ids (0..n_users-1) "
+    "separated by spaces, tabs or a comma ('0 1', '0,1'); blank lines and '#' comments "
+    "are skipped; self-loops and repeated edges are dropped; lines of at most "
+    f"{MAX_LINE_BYTES} bytes; UTF-8 BOM and CRLF line ends are fine"
+)
+_ALLOWED = "; allowed: two integer user ids per line, separated by spaces, tabs or a comma"
+
+
+def _quote(raw: bytes) -> str:
+    """A short, printable prefix of a bad line: enough to find it, not enough to leak a file."""
+    text = "".join(chr(c) if 32 <= c < 127 else "?" for c in raw[: _QUOTE_CHARS + 1]).strip()
+    return repr(text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS] + "...")
 
 
 def _line_text(buf: bytes, line_starts: np.ndarray, line: int) -> str:
     s = int(line_starts[line])
     e = buf.find(b"\n", s)
-    text = buf[s : e if e >= 0 else len(buf)].decode("utf-8", errors="replace").strip()
-    return text if len(text) <= 80 else text[:77] + "..."
+    return _quote(buf[s : e if e >= 0 else len(buf)])
 
 
 def _parse_chunk(buf: bytes, first_line: int, n: int, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -403,6 +421,12 @@ def _parse_chunk(buf: bytes, first_line: int, n: int, where: str) -> tuple[np.nd
     line_id -= nl  # the newline belongs to the line it ends
     n_lines = int(line_id[-1]) + 1
     line_starts = np.concatenate(([0], np.flatnonzero(nl) + 1))
+    lengths = np.diff(np.append(line_starts, len(a)))
+    if lengths.size and int(lengths.max()) > MAX_LINE_BYTES + 1:
+        long = int(np.argmax(lengths > MAX_LINE_BYTES + 1))
+        raise GraphFileError(f"{where} line {first_line + long}: longer than {MAX_LINE_BYTES} "
+                             f"bytes (not an edge list?){_ALLOWED}, at most {MAX_LINE_BYTES} "
+                             "bytes a line")
 
     sep = nl | (a == 32) | (a == 9) | (a == 13) | (a == 44) | (a == 11) | (a == 12)
     is_hash = a == 35
@@ -450,7 +474,8 @@ def _parse_chunk(buf: bytes, first_line: int, n: int, where: str) -> tuple[np.nd
     if first_bad < n_lines and first_bad <= first_range:
         text = _line_text(buf, line_starts, first_bad)
         raise GraphFileError(
-            f"{where} line {first_line + first_bad}: expected two integer user ids, got {text!r}"
+            f"{where} line {first_line + first_bad}: expected two integer user ids, got "
+            f"{text}{_ALLOWED}"
         )
     if first_range < n_lines:
         t = int(np.argmax(out_of_range))
@@ -458,20 +483,63 @@ def _parse_chunk(buf: bytes, first_line: int, n: int, where: str) -> tuple[np.nd
         uid = str(int(text)) if len(text) <= 24 else text[:24] + "..."
         raise GraphFileError(
             f"{where} line {first_line + first_range}: user id {uid} out of range "
-            f"0..{n - 1} (population.n_users={n})"
+            f"(population.n_users={n}); allowed: user ids 0..{n - 1}"
         )
     ids = vals.astype(np.int32)  # all in 0..n-1 here
     return ids[0::2], ids[1::2]
 
 
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_edge_list(path: str | Path) -> BinaryIO:
+    """Open an edge-list file for reading, refusing anything but a regular file.
+
+    Devices (``/dev/zero`` never ends), named pipes (a read blocks forever) and sockets are
+    refused without reading: the file is opened non-blocking and checked with ``fstat``.
+    """
+    where = f"graph.path={path}"
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise GraphFileError(f"{where}: is {_file_kind(st.st_mode)}; allowed: a regular "
+                                 "edge-list file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise GraphFileError(f"{where}: file not found; allowed: an existing edge-list "
+                             "file") from None
+    except NotADirectoryError:
+        raise GraphFileError(f"{where}: file not found (a parent is not a folder); allowed: "
+                             "an existing edge-list file") from None
+    except OSError as e:
+        raise GraphFileError(f"{where}: cannot read file ({e.strerror or e}); allowed: a "
+                             "readable edge-list file") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # swapped after the first check
+        os.close(fd)
+        raise GraphFileError(f"{where}: is {_file_kind(st.st_mode)}; allowed: a regular "
+                             "edge-list file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 def load_edge_list(path: str | Path, n: int) -> SocialGraph:
-    """Read an undirected edge list: one edge ``a b`` per line.
+    """Read an undirected edge list: one edge ``a b`` per line (:data:`EDGE_LIST_FORMAT`).
 
     Ids are 0-based integers separated by whitespace and/or commas.  Blank
     lines and lines starting with '#' are ignored ('#' also starts a trailing
     comment).  Self loops and repeated edges are dropped.  Parsing is
     vectorised over ~4 MiB chunks of whole lines, so big files are fast and
-    memory stays bounded, yet errors still name the first bad line.
+    memory stays bounded, yet errors still name the first bad line.  Only
+    regular files are read, lines are at most :data:`MAX_LINE_BYTES`, and
+    errors quote at most a short prefix of a bad line.  A file whose edges are
+    all self loops is refused (it would be an empty graph).
     Raises GraphFileError (one line, starting ``graph.path=<path>``).
     """
     n = _check_n(n)
@@ -480,7 +548,7 @@ def load_edge_list(path: str | Path, n: int) -> SocialGraph:
     dsts: list[np.ndarray] = []
     next_line = 1  # 1-based number of the first line of the pending chunk
     try:
-        with open(path, "rb") as f:
+        with open_edge_list(path) as f:
             carry = b""
             first = True
             while True:
@@ -494,7 +562,12 @@ def load_edge_list(path: str | Path, n: int) -> SocialGraph:
                     carry = b""
                 else:
                     cut = buf.rfind(b"\n") + 1
-                    if cut == 0:  # a line longer than the chunk: keep reading
+                    if cut == 0:  # no line end yet: a line may not outgrow the limit
+                        if len(buf) > MAX_LINE_BYTES + 1:
+                            raise GraphFileError(
+                                f"{where} line {next_line}: longer than {MAX_LINE_BYTES} bytes "
+                                f"(not an edge list?){_ALLOWED}, at most {MAX_LINE_BYTES} "
+                                "bytes a line")
                         carry = buf
                         continue
                     buf, carry = buf[:cut], buf[cut:]
@@ -505,16 +578,23 @@ def load_edge_list(path: str | Path, n: int) -> SocialGraph:
                     next_line += buf.count(b"\n")
                 if not block:
                     break
-    except FileNotFoundError:
-        raise GraphFileError(f"{where}: file not found") from None
     except IsADirectoryError:
-        raise GraphFileError(f"{where}: is a directory, expected an edge-list file") from None
+        raise GraphFileError(f"{where}: is a directory; allowed: a regular edge-list "
+                             "file") from None
+    except GraphFileError:
+        raise
     except OSError as e:
-        raise GraphFileError(f"{where}: cannot read file ({e.strerror or e})") from None
+        raise GraphFileError(f"{where}: cannot read file ({e.strerror or e}); allowed: a "
+                             "readable edge-list file") from None
     src = np.concatenate(srcs) if srcs else np.empty(0, np.int32)
     dst = np.concatenate(dsts) if dsts else np.empty(0, np.int32)
     if src.size == 0:
-        raise GraphFileError(f"{where}: no edges")
+        raise GraphFileError(f"{where}: no edges{_ALLOWED}, at least one edge")
+    loops = int(np.count_nonzero(src == dst))
+    if loops == src.size:
+        raise GraphFileError(f"{where}: no edges between two different users ({loops:,} "
+                             "self-loops, which are dropped); allowed: at least one edge "
+                             "'a b' with a != b")
     return from_edges(n, src, dst, "edge_list")
 
 
