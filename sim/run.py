@@ -71,10 +71,14 @@ def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None | bool = True,
     progress = Progress() if cfg.output.progress else None
     t1 = time.perf_counter()
     model.run(cfg.days, progress=progress)
+    baseline = None
+    if cfg.counterfactual:  # the same seed without operations: the difference is the effect
+        baseline = model.counterfactual()
+        baseline.run(cfg.days)
     t_run = time.perf_counter() - t1
 
     series = model.series()
-    kpis = model.summary()
+    kpis = model.summary(baseline=baseline.summary() if baseline is not None else None)
     summary = {
         "n_users": cfg.population.n_users,
         "population_scale": cfg.population.scale,
@@ -91,6 +95,9 @@ def run(cfg: Config, out_dir: str | Path, *, echo: TextIO | None | bool = True,
     }
     from sim.data.calendar import with_dates  # a calendar date beside each day index
     files = [write_parquet(out_dir / "series.parquet", with_dates(series, cfg.calendar.start_date))]
+    if baseline is not None:
+        files.append(write_parquet(out_dir / "counterfactual.parquet",
+                                   with_dates(baseline.series(), cfg.calendar.start_date)))
     if cfg.export.transactions:
         files.append(write_parquet(out_dir / "transactions.parquet",
                                    with_dates(model.transaction_log(), cfg.calendar.start_date)))

@@ -150,6 +150,9 @@ class Config:
     calendar: CalendarConfig = sub(CalendarConfig)
     days: int = param(730, 1, 36_500, unit="simulated days")
     seed: int = param(1, 0, 2**63 - 1, unit="root seed")
+    counterfactual: bool = param(False, source="switch (on in studies)", doc="also run the same "
+                                 "seed without private-domain operations and report "
+                                 "incremental revenue, gross profit and ROI against it")
 
 
 def register_configs() -> None:
@@ -379,7 +382,7 @@ def parameters_markdown() -> str:
     lines = [
         "# Parameters",
         "",
-        "Generated from `sim/config/` by `python scripts/gen_parameters.py`; do not edit by",
+        "Generated from `sim/config/` by `python scripts/gen_docs.py`; do not edit by",
         "hand. Defaults shown are the schema's; the presets in `conf/` override some of them.",
         "",
         "| key | default | range | unit | source |",

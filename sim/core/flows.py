@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.columns import (
+    PROSPECT,
     SOURCE_ADOPTION,
     SOURCE_EVENT,
     SOURCE_REFERRAL,
@@ -48,6 +49,11 @@ CORE_RESULTS: tuple[Result, ...] = (
            total="new_customers_referral"),
     Result("new_customers_event", "users", "event-brought leads who bought today", COUNT,
            total="new_customers_event"),
+    Result("new_brand_buyers", "users", "first-ever brand purchases today, in any channel",
+           COUNT, total="new_brand_buyers"),
+    Result("new_brand_buyers_referral", "users", "of which by users a friend had recommended "
+           "the brand to (NIO's basis for the referral share)", COUNT,
+           total="new_brand_buyers_referral"),
     Result("new_purchases", "purchases", "private-domain purchases today (members, and "
            "referred prospects at conversion)", COUNT, total="purchases"),
     Result("new_repeat_purchases", "purchases", "of which by users who owned the brand before",
@@ -100,9 +106,21 @@ def today_class(results: tuple[Result, ...]) -> type[Today]:
     return type("Today", (Today,), {"__slots__": tuple(names), "__init__": __init__})
 
 
+def book_public(users: Columns, today: Today, ids: np.ndarray, day: int, price: float) -> None:
+    """Record brand purchases outside the private domain by ``ids`` at list price."""
+    gross = price * users.spend[ids].astype(np.float64)
+    users.public_buys[ids] += 1
+    users.public_revenue[ids] += gross
+    users.owned_before[ids[users.state[ids] == PROSPECT]] = True  # a store purchase
+    today.new_public_purchases += len(ids)
+    today.new_public_revenue += float(gross.sum())
+
+
 def book_purchases(users: Columns, today: Today, ids: np.ndarray, day: int, price: float,
-                   discount: float | np.ndarray, referral_reward: float = 0.0) -> np.ndarray:
-    """Record brand purchases by ``ids`` (unique) at ``price`` x spend, less ``discount``.
+                   discount: float | np.ndarray, referral_reward: float = 0.0,
+                   units: np.ndarray | None = None) -> np.ndarray:
+    """Record brand purchases by ``ids`` (unique) of ``units`` each (default 1) at ``price`` x
+    spend, less ``discount``.
 
     A lead's first purchase makes a customer, counted by how the lead came (referral or
     event); a referred customer earns the referrer ``referral_reward`` yuan.
@@ -119,6 +137,8 @@ def book_purchases(users: Columns, today: Today, ids: np.ndarray, day: int, pric
         today.new_customers_event += int(np.count_nonzero(src == SOURCE_EVENT))
         today.new_cost_referral_rewards += referred * referral_reward
     gross = price * users.spend[ids].astype(np.float64)
+    if units is not None:
+        gross = gross * units
     net = gross * (1.0 - discount)
     repeat = (users.n_buy[ids] > 0) | users.owned_before[ids]
     users.revenue[ids] += net

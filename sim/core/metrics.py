@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from sim.core.columns import CHURNED, MEMBER, Columns
+from sim.core.counterfactual import gross_profit
 from sim.core.flows import CHANNEL_KEYS, CORE_RESULTS
 from sim.core.loop import PHASES
 from sim.core.mechanisms.base import COUNT, FIXED, LEVEL, MONEY, STOCK, Result
@@ -140,7 +141,9 @@ def summarize(u: Columns, series: dict[str, np.ndarray], margin: float, members_
     new_event = float(totals["new_customers_event"])
     new_all = new_store + new_ref + new_event
     revenue, fees, cost = totals["revenue"], totals["fee_revenue"], totals["cost"]
-    profit = margin * revenue + fees - cost
+    discount = totals["discount"]
+    profit = gross_profit(margin, revenue, discount, fees, cost)
+    brand_revenue = revenue + totals["public_revenue"]
     n_ever = int(ever_member.sum())
     churn_by_channel = {}
     for ch in CHANNEL_KEYS:
@@ -167,7 +170,12 @@ def summarize(u: Columns, series: dict[str, np.ndarray], margin: float, members_
         "lead_conversion": float(new_ref + new_event) / leads if leads else float("nan"),
         "gross_profit": profit,
         "roi": profit / cost if cost > 0 else float("nan"),
-        "clv": (margin * revenue + fees) / (scale * n_customers_ever)
+        "brand_revenue": brand_revenue,
+        "brand_gross_profit": gross_profit(margin, brand_revenue, discount, fees, cost),
+        # NIO's basis: new brand buyers (any channel) a friend recommended the brand to
+        "referral_share_brand": (totals["new_brand_buyers_referral"] / totals["new_brand_buyers"]
+                                 if totals["new_brand_buyers"] else float("nan")),
+        "clv": (margin * (revenue + discount) - discount + fees) / (scale * n_customers_ever)
         if n_customers_ever else float("nan"),
         **churn_by_channel,
         "dead_group_share": float(dead_end / live_end) if live_end else float("nan"),

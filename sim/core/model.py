@@ -19,7 +19,8 @@ from sim.config import CHANNELS, Config, to_config
 from sim.core.agents import KOC, Brand, CommunityGroup, StoreStaff, User
 from sim.core.columns import CHURNED, MEMBER, SOURCE_STORE
 from sim.core.columns import KOC as KOC_SEGMENT
-from sim.core.flows import JOIN_COUNTS, book_purchases, today_class
+from sim.core.counterfactual import counterfactual_config, incremental
+from sim.core.flows import JOIN_COUNTS, book_public, book_purchases, today_class
 from sim.core.graph import SocialGraph, build_graph
 from sim.core.loop import PHASES, PhaseTimer
 from sim.core.mechanisms.base import Mechanism
@@ -71,6 +72,7 @@ class SiyuModel(mesa.Model):
         self.today = today_class(RESULTS)()
         self.landing = CHANNELS.index(cfg.channel.landing)
         self._members: np.ndarray | None = None
+        self._owners: np.ndarray | None = None
         self.timer = PhaseTimer()
         # (ids, day, amount) chunks of every private-domain purchase, when exported
         self.transactions: list | None = [] if cfg.export.transactions else None
@@ -160,9 +162,41 @@ class SiyuModel(mesa.Model):
         for mech in self._hooks:
             mech.on_leave(ids, day)
 
-    def book(self, ids: np.ndarray, day: int, discount: float) -> None:
-        """Book brand purchases by members ``ids``: VIP discount, the ledger, every
-        mechanism's ``on_purchase`` (points, lead conversion, channel moves, need met)."""
+    def owners(self) -> np.ndarray:
+        """Sorted ids of brand owners (before the run, or buyers since in any channel)."""
+        if self._owners is None:
+            self._owners = np.flatnonzero(self.users.owner)
+        return self._owners
+
+    def _own(self, ids: np.ndarray, day: int) -> None:
+        """Buyers ``ids`` (sorted): the first-time ones become owners (``on_own``)."""
+        u, t = self.users, self.today
+        new = ids[~u.owner[ids]]
+        if len(new) == 0:
+            return
+        u.owner[new] = True
+        t.new_brand_buyers += len(new)
+        t.new_brand_buyers_referral += int(np.count_nonzero(
+            (u.recruited_by[new] >= 0) | (u.recommended_by[new] >= 0)))
+        if self._owners is not None:
+            o = self._owners
+            self._owners = np.insert(o, np.searchsorted(o, new), new)
+        for mech in self._hooks:
+            mech.on_own(new, day)
+
+    def book_public(self, ids: np.ndarray, day: int) -> None:
+        """Book brand purchases outside the private domain (sorted non-members ``ids``) at
+        list price: prospects in store, owners and former members through public channels."""
+        if len(ids) == 0:
+            return
+        book_public(self.users, self.today, ids, day, self.config.market.price)
+        self._own(ids, day)
+
+    def book(self, ids: np.ndarray, day: int, discount: float,
+             units: np.ndarray | None = None) -> None:
+        """Book private-domain purchases by members ``ids`` (sorted) of ``units`` each
+        (default 1): VIP discount, the ledger, every mechanism's ``on_purchase`` (points,
+        lead conversion, channel moves, need met)."""
         if len(ids) == 0:
             return
         vip = self.config.strategy.membership
@@ -171,11 +205,12 @@ class SiyuModel(mesa.Model):
             d = np.where(self.users.vip_until[ids] >= day,
                          1 - (1 - discount) * (1 - vip.vip_discount), discount)
         net = book_purchases(self.users, self.today, ids, day, self.config.market.price, d,
-                             self.config.strategy.referral.reward)
+                             self.config.strategy.referral.reward, units)
         if self.transactions is not None:
             self.transactions.append((ids.astype(np.int64), np.full(len(ids), day, np.int32), net))
         for mech in self._hooks:
             mech.on_purchase(ids, net, day)
+        self._own(ids, day)
 
     # ------------------------------------------------------------------ the day
 
@@ -222,7 +257,9 @@ class SiyuModel(mesa.Model):
         ids, days, amounts = (np.concatenate(c) for c in zip(*chunks, strict=True))
         return {"customer_id": ids, "date": days, "amount": amounts}
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, baseline: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The headline KPIs (docs/metrics.md); with the ``baseline`` summary of the
+        counterfactual run (:mod:`sim.core.counterfactual`), the incremental KPIs too."""
         cfg = self.config
         s = summarize(self.users, self.series(), cfg.market.gross_margin, self.members_start,
                       cfg.population.scale)
@@ -230,7 +267,14 @@ class SiyuModel(mesa.Model):
         u = self.users
         store_rev = float(u.revenue[u.source == SOURCE_STORE].sum()) * cfg.population.scale
         s["store_attributed_revenue"] = store_rev * cfg.dealer.attribution
+        if baseline is not None:
+            s.update(incremental(s, baseline))
         return s
+
+    def counterfactual(self) -> SiyuModel:
+        """The same seed, population and graph without private-domain operations, built
+        (not run): ``model.summary(baseline=model.counterfactual().run()...)``."""
+        return SiyuModel(counterfactual_config(self.config), graph=self.graph)
 
     def group(self, gid: int) -> CommunityGroup:
         """A Mesa agent handle onto community group ``gid``."""

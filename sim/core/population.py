@@ -38,8 +38,10 @@ CORE_COLUMNS: tuple[Column, ...] = (
     Column("sociability", np.float32, 1.0, "sociability (mean 1): x referral rate"),
     Column("satisfaction", np.float32, 0.0, "satisfaction with the brand (0-1)"),
     Column("store", np.int32, 0, "the store whose catchment the user lives in"),
-    Column("owned_before", np.bool_, False, "owns the brand from before the run (or bought it "
-           "in store when recruited)"),
+    Column("owned_before", np.bool_, False, "owned the brand before the run or bought it in "
+           "store before joining (their first private-domain purchase is a repeat)"),
+    Column("owner", np.bool_, False, "owns the brand (before the run, or bought it since, in "
+           "any channel)"),
     # lifecycle, written by the model (SiyuModel.join / leave / book)
     Column("state", np.int8, PROSPECT, "0 prospect, 1 member, 2 churned"),
     Column("source", np.int8, SOURCE_NONE, "how the user joined (SOURCE_NAMES)"),
@@ -52,6 +54,8 @@ CORE_COLUMNS: tuple[Column, ...] = (
     # purchase ledger
     Column("n_buy", np.int32, 0, "private-domain purchases in the run"),
     Column("revenue", np.float64, 0.0, "net revenue of those purchases (yuan)"),
+    Column("public_buys", np.int32, 0, "brand purchases outside the private domain in the run"),
+    Column("public_revenue", np.float64, 0.0, "their revenue at list price (yuan)"),
     Column("first_buy_day", np.int32, -1, "day of the first purchase in the run"),
     Column("last_buy_day", np.int32, -1, "day of the last purchase in the run"),
 )
@@ -109,6 +113,7 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
                   ).astype(np.int32)
     owned = t.owned_before
     owned[:] = streams["trait.owner"].uniform(ids, 0) < m.initial_customer_share
+    t.owner[:] = owned
     # the initial private domain is drawn from brand owners (they joined at an earlier purchase)
     member_p = m.initial_member_share / max(m.initial_customer_share, 1e-12)
     initial = owned & (streams["trait.member"].uniform(ids, 0) < member_p)

@@ -19,6 +19,7 @@ and receives these hooks from the model, every one a no-op unless overridden:
 * ``on_join(ids, day, source)`` users entered the private domain (:meth:`SiyuModel.join`);
 * ``on_leave(ids, day)`` members left it;
 * ``on_purchase(ids, net, day)`` members bought the brand (:meth:`SiyuModel.book`);
+* ``on_own(ids, day)`` users became brand owners: a first purchase, in any channel;
 * ``report(day, members)`` the stock results it owns, computed from columns at day's end;
 * ``step(day)`` its phase of the day. The order of phases is written once, in ``sim.core.loop``.
 
@@ -159,6 +160,9 @@ class Mechanism:
 
     def on_purchase(self, ids: np.ndarray, net: np.ndarray, day: int) -> None:
         """Members ``ids`` bought the brand on ``day`` for ``net`` yuan each."""
+
+    def on_own(self, ids: np.ndarray, day: int) -> None:
+        """Users ``ids`` (sorted) bought the brand for the first time (any channel)."""
 
     def report(self, day: int, members: np.ndarray) -> dict[str, float]:
         """The stock results this mechanism declares, in simulated users (scaled by the model)."""

@@ -1,16 +1,37 @@
-"""Purchases driven by the category's need cycle.
+"""Purchases driven by the category's need cycle, inside and outside the private domain.
 
 Each user's need for the product recurs on a renewal clock with a Weibull hazard that
 rises with the age of the last purchase (phones ~3 years, fresh food ~weeks: DOMAIN.md).
-When the need arrives a member buys the brand with a probability that rises with
-satisfaction (loyalty), otherwise buys elsewhere; a prospect buys the brand in store with
-the brand's share and becomes a store buyer whom staff may recruit (acquisition).
+When the need arrives the user buys the brand or another one. The private domain is not the
+brand (DOMAIN.md, "The economics"): everyone buys at their own baseline, through the
+private domain if they are members and through public channels (stores, marketplaces) if
+not, churned members included:
 
-Promotions act on members in two ways: they multiply the day's need hazard by
-``1 + pull_forward x deal_prone x depth`` (buying earlier, which resets the clock and so
-leaves a post-promotion dip: no permanent effect, Pauwels, Hanssens & Siddarth 2002), and
-they raise brand choice by ``choice_boost x deal_prone x depth``. A purchase on a promotion
-makes the buyer more deal-prone (Mela, Gupta & Lehmann 1997).
+* a brand owner chooses the brand with loyalty ``loyalty_base + loyalty_slope x (satisfaction
+  - loyalty_pivot)``; a user who never owned it with ``market.brand_share``; both x what
+  friends said (``wom``, negative after unresolved faults) and x recommendations heard;
+* a member adds the private domain's influence: ``groups.loyalty_lift x (group activity -
+  neutral)`` and the membership tier; a promotion reaches members only.
+
+A prospect who buys the brand in store is a store buyer whom staff may recruit
+(acquisition); every public purchase makes the buyer an owner.
+
+Promotions, as measured (LITERATURE 39-40, 27-28; Bijmolt et al. 2005: short-term
+elasticity about -3.6; van Heerde et al. 2003: about a third of the unit bump is brand
+switching). On a promotion day of depth ``d`` a member with deal-proneness ``x`` (trait plus
+the sensitivity gained from earlier deals) responds four ways, each its own parameter:
+
+* acceleration: the day's need hazard x ``1 + acceleration x d x x`` (buying earlier resets
+  the clock: a post-promotion dip, no permanent effect; Pauwels, Hanssens & Siddarth 2002);
+* brand switching: brand choice ``+ switching x d x x`` (sales taken from other brands);
+* stockpiling: ``stockpiling x d x x`` extra units, which delay the next need by as many mean
+  cycles (a dip after the promotion);
+* category expansion: ``expansion x d x x`` extra units consumed, which delay nothing.
+
+Each promotion purchase makes the buyer more deal-prone (``deal_drift`` x depth per
+purchase; Mela, Gupta & Lehmann 1997), and a sensitised user is less likely to buy at full
+price (``full_price_penalty`` x the sensitivity gained). Deal-seekers are not annoyed by
+deals (messaging). The day's bump is reported split into these parts.
 
 The clock is an integrated-hazard clock (sim/core/clocks.py) kept in age units: with cumulative
 hazard ``Lambda(a) = (a/scale)^shape`` and threshold ``E ~ Exp(1)`` the need fires at age
@@ -27,12 +48,12 @@ from math import gamma
 import numpy as np
 
 from sim.core.columns import MEMBER, PROSPECT
-from sim.core.mechanisms.base import COUNT, SIGNAL, Column, Mechanism, Result
+from sim.core.mechanisms.base import COUNT, MONEY, SIGNAL, Column, Mechanism, Result
 
 
 class Purchase(Mechanism):
     name = "purchase"
-    doc = "need clocks fire: members buy the brand or elsewhere; prospects buy in store"
+    doc = "need clocks fire: everyone buys the brand or another; members through the private domain"
     reads = ("market.need_cycle_shape", "market.brand_share", "strategy.promotion",
              "strategy.satisfaction", "strategy.membership", "groups.loyalty_lift",
              "groups.neutral_activity")
@@ -40,20 +61,34 @@ class Purchase(Mechanism):
         Column("need_start", np.float64, 0.0, "day the current need clock started"),
         Column("need_due", np.float64, np.inf, "day the need falls due"),
         Column("need_k", np.int32, 0, "needs so far (the need clock's draw counter)"),
+        Column("deal_drift", np.float32, 0.0, "deal-proneness gained from promotion purchases "
+               "(Mela et al. 1997); lowers full-price brand choice"),
     )
     results = (
         Result("store_buyers", "user ids", "prospects who bought the brand in store today "
                "(the pool store staff recruit from)", SIGNAL, None),
         Result("new_promo_purchases", "purchases", "member purchases on a promotion day", COUNT),
+        Result("new_promo_accelerated", "purchases", "of which the need came early only "
+               "because of the promotion (acceleration)", COUNT, total="promo_accelerated"),
+        Result("new_promo_switched", "purchases", "of which the member would have bought "
+               "another brand (switching)", COUNT, total="promo_switched"),
+        Result("new_promo_stockpiled", "units", "extra units bought ahead of need "
+               "(stockpiling)", COUNT, 0.0, total="promo_stockpiled"),
+        Result("new_promo_expansion", "units", "extra units consumed (category expansion)",
+               COUNT, 0.0, total="promo_expansion"),
         Result("new_lost_sales", "users", "members whose need arrived and who bought elsewhere",
                COUNT),
-        Result("new_public_purchases", "purchases", "prospects buying the brand in store",
-               COUNT),
+        Result("new_public_purchases", "purchases", "brand purchases outside the private "
+               "domain (prospects in store, owners and former members)", COUNT,
+               total="public_purchases"),
+        Result("new_public_revenue", "yuan", "revenue of those purchases (list price)", MONEY,
+               0.0, total="public_revenue"),
     )
 
     def __init__(self, model):
         super().__init__(model)
         self.shape = float(self.cfg.market.need_cycle_shape)
+        self.mean_cycle = gamma(1 + 1 / self.shape)  # x need_scale: a user's mean cycle
         self.threshold = self.stream("need")
         self._booking = False  # True while this mechanism books the needs it fired
 
@@ -63,16 +98,16 @@ class Purchase(Mechanism):
         u = self.users
         ids = np.arange(u.n)
         scale = u.need_scale.astype(np.float64)
-        age = np.floor(self.stream("initial_age").uniform(ids, 0) * scale * gamma(1 + 1 / self.shape))
+        age = np.floor(self.stream("initial_age").uniform(ids, 0) * scale * self.mean_cycle)
         e = (age / scale) ** self.shape + self.threshold.exponential(ids, 0)
         u.need_start[:] = -age
         u.need_due[:] = -age + scale * e ** (1 / self.shape)
 
-    def restart(self, ids: np.ndarray, day: int) -> None:
-        """The need was met on ``day`` (a purchase anywhere): draw the next need.
+    def restart(self, ids: np.ndarray, day: int, ahead: np.ndarray | None = None) -> None:
+        """The need was met on ``day``: draw the next need, ``ahead`` extra units later.
 
         A VIP's need hazard is ``vip_frequency_mult`` x: for a Weibull that is the same as a
-        scale smaller by ``mult^(1/shape)``.
+        scale smaller by ``mult^(1/shape)``. Units stockpiled last ``ahead`` mean cycles.
         """
         if len(ids) == 0:
             return
@@ -83,17 +118,14 @@ class Purchase(Mechanism):
         mult = self.cfg.strategy.membership.vip_frequency_mult
         if mult != 1.0:
             scale = np.where(u.vip_until[ids] >= day, scale * mult ** (-1 / self.shape), scale)
-        u.need_start[ids] = day
-        u.need_due[ids] = day + scale * e ** (1 / self.shape)
+        start = day if ahead is None else day + ahead * scale * self.mean_cycle
+        u.need_start[ids] = start
+        u.need_due[ids] = start + scale * e ** (1 / self.shape)
 
     def on_purchase(self, ids: np.ndarray, net: np.ndarray, day: int) -> None:
         """A purchase outside the need clock (a referred lead converting) meets the need."""
         if not self._booking:
             self.restart(ids, day)
-
-    def on_leave(self, ids: np.ndarray, day: int) -> None:
-        """Churned users leave the model's view: their needs are no longer tracked."""
-        self.users.need_due[ids] = np.inf
 
     def _pull_forward(self, ids: np.ndarray, day: int, mult: np.ndarray) -> None:
         """Move the effective age of ``ids`` forward by the extra hazard of a promo day."""
@@ -107,46 +139,81 @@ class Purchase(Mechanism):
         u.need_start[ids] -= shift
         u.need_due[ids] -= shift
 
+    def _deal(self, ids: np.ndarray) -> np.ndarray:
+        """Deal-proneness now: the trait plus what earlier promotions taught (0-1)."""
+        u = self.users
+        return np.minimum(u.deal_prone[ids] + u.deal_drift[ids], np.float32(1.0))
+
     def step(self, day: int) -> None:
         u, today, cfg = self.users, self.model.today, self.cfg
+        pr, sat_cfg = cfg.strategy.promotion, cfg.strategy.satisfaction
         promo, depth = today.promo, today.promo_depth
-        if promo:
-            pull = cfg.strategy.promotion.pull_forward * depth
+        due_before = None
+        if promo and pr.acceleration > 0:
             members = self.model.members()
-            if pull > 0 and len(members):
-                self._pull_forward(members, day, 1.0 + pull * u.deal_prone[members])
+            if len(members):
+                due_before = u.need_due[members].copy()
+                self._pull_forward(members, day,
+                                   1.0 + pr.acceleration * depth * self._deal(members))
         fired = np.flatnonzero(u.need_due <= day)
         if len(fired) == 0:
             return
         st = u.state[fired]
-        buyers_m = fired[st == MEMBER]
-        if len(buyers_m):
-            sat = cfg.strategy.satisfaction
-            p = sat.loyalty_base + sat.loyalty_slope * (u.satisfaction[buyers_m] - sat.loyalty_pivot)
-            p = p + cfg.groups.loyalty_lift * (u.group_activity[buyers_m]
+        owner = u.owner[fired]
+        # everyone's baseline: loyalty for owners, the brand's share for the others, x what
+        # friends said and recommended
+        loyal = sat_cfg.loyalty_base + sat_cfg.loyalty_slope * (
+            u.satisfaction[fired] - sat_cfg.loyalty_pivot)
+        p = np.where(owner, loyal, cfg.market.brand_share)
+        p = p * np.clip(1.0 + u.wom[fired] + u.recommended[fired], 0.0, 2.0)
+        m = st == MEMBER
+        full_price = ~m if promo else np.ones(len(fired), dtype=bool)
+        if pr.full_price_penalty:
+            p = np.where(full_price, p - pr.full_price_penalty * u.deal_drift[fired], p)
+        # the private domain's influence on its members
+        pm = p[m] + cfg.groups.loyalty_lift * (u.group_activity[fired[m]]
                                                - np.float32(cfg.groups.neutral_activity))
-            p = p + cfg.strategy.membership.tier_loyalty * u.tier[buyers_m]
-            if promo:
-                p = p + cfg.strategy.promotion.choice_boost * depth * u.deal_prone[buyers_m]
-            k = u.need_k[buyers_m]
-            choose = self.stream("choice").uniform(buyers_m, k) < np.clip(p, 0.0, 1.0)
-            bought = buyers_m[choose]
-            self._booking = True
-            try:
-                self.model.book(bought, day, depth if promo else 0.0)
-            finally:
-                self._booking = False
-            today.new_lost_sales += int(len(buyers_m) - len(bought))
-            if promo and len(bought):
-                today.new_promo_purchases += len(bought)
-                drift = np.float32(cfg.strategy.promotion.deal_drift)
-                u.deal_prone[bought] = np.minimum(u.deal_prone[bought] + drift, 1.0)
-        prospects = fired[st == PROSPECT]
-        if len(prospects):
-            k = u.need_k[prospects]
-            # what friends said about the brand moves its share (negative word of mouth)
-            share = cfg.market.brand_share * np.clip(1.0 + u.wom[prospects], 0.0, 2.0)
-            brand = self.stream("choice").uniform(prospects, k) < share
-            today.store_buyers = prospects[brand]
-            today.new_public_purchases += int(brand.sum())
-        self.restart(fired, day)
+        pm = pm + cfg.strategy.membership.tier_loyalty * u.tier[fired[m]]
+        p_base_m = pm
+        if promo:
+            deal_m = self._deal(fired[m])
+            pm = pm + pr.switching * depth * deal_m
+        p[m] = pm
+        draw = self.stream("choice").uniform(fired, u.need_k[fired])
+        buy = draw < np.clip(p, 0.0, 1.0)
+        # members: through the private domain
+        buyers_m = fired[m]
+        got = buy[m]
+        bought = buyers_m[got]
+        today.new_lost_sales += int(len(buyers_m) - len(bought))
+        ahead = None
+        units = None
+        if promo and len(bought):
+            deal_b = deal_m[got]
+            stock = pr.stockpiling * depth * deal_b
+            expand = pr.expansion * depth * deal_b
+            units = 1.0 + stock + expand
+            ahead = np.zeros(len(fired))
+            ahead[np.flatnonzero(m)[got]] = stock
+            today.new_promo_purchases += len(bought)
+            today.new_promo_switched += int(np.count_nonzero(
+                draw[m][got] >= np.clip(p_base_m[got], 0.0, 1.0)))
+            if due_before is not None:
+                members = self.model.members()
+                early = due_before[np.searchsorted(members, bought)] > day
+                today.new_promo_accelerated += int(np.count_nonzero(early))
+            today.new_promo_stockpiled += float(stock.sum())
+            today.new_promo_expansion += float(expand.sum())
+            drift = u.deal_drift[bought] + np.float32(pr.deal_drift * depth)
+            u.deal_drift[bought] = np.minimum(drift, np.float32(1.0))
+        self._booking = True
+        try:
+            self.model.book(bought, day, depth if promo else 0.0, units)
+        finally:
+            self._booking = False
+        # everyone else: public channels, at list price
+        public = fired[~m & buy]
+        if len(public):
+            self.model.book_public(public, day)
+            today.store_buyers = public[u.state[public] == PROSPECT]
+        self.restart(fired, day, ahead)

@@ -1,57 +1,79 @@
-"""Word-of-mouth referrals ("old brings new", DOMAIN.md) along the social graph.
+"""Word of mouth from every owner ("old brings new", DOMAIN.md), amplified by the community.
 
-Each customer in the private domain recommends the brand on a clock whose daily hazard is
-``per_year/365 x sociability x segment referral_mult x KOC-program mult x
-(1 + reward_lift x reward) x (satisfaction/pivot)^satisfaction_power x exp(referral_lift x
-(group activity - neutral))`` (satisfied users, promoters, recommend; the steep power is an
-assumption). A recommendation goes to one graph neighbour; a neighbour who is still a
-prospect registers with probability ``market.funnel.register_prob`` (x the KOC's trained
-conversion, x what the friend has heard of the brand) and joins as a lead of the funnel
-(registration -> trial -> purchase). Recommendations only follow graph edges.
+Every brand owner recommends the brand on a clock whose daily hazard is ``per_year/365 x
+sociability x segment referral_mult x (1 + reward_lift x reward) x (satisfaction /
+pivot)^satisfaction_power`` (satisfied users, promoters, recommend; the steep power is an
+assumption). A member's recommendations are amplified by the private domain: x ``exp(
+referral_lift x (group activity - neutral))`` (lively groups get people talking; dead ones do
+not) and x the KOC program's trained multiplier. Owners outside the private domain (never
+members, or former members) keep recommending at their base rate: leaving a group is not
+leaving the brand.
+
+A recommendation goes to one graph neighbour (recommendations only follow graph edges). A
+neighbour who is still a prospect:
+
+* from a member, registers in the private domain with probability
+  ``market.funnel.register_prob`` (x the KOC's trained conversion, x what the friend has heard
+  of the brand) and joins as a lead of the funnel (registration -> trial -> purchase);
+* from anyone (a member's friend who did not register, or any owner's), hears it: the
+  ``recommended`` column rises by ``organic_lift`` (x their brand choice, fading with
+  ``memory_halflife_days``), and the recommender is remembered, so a first brand purchase
+  that follows counts as a referral on NIO's basis (all new brand buyers).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from sim.core.columns import PROSPECT, SOURCE_REFERRAL
-from sim.core.mechanisms.base import (
-    COUNT,
-    Column,
-    MemberClockMechanism,
-    Result,
-    clock_columns,
-)
+from sim.core.clocks import Clock
+from sim.core.columns import MEMBER, PROSPECT, SOURCE_REFERRAL
+from sim.core.mechanisms.base import COUNT, Column, Mechanism, Result, clock_columns
 from sim.core.mechanisms.shared import koc_active, koc_mult
 from sim.core.population import segment_values
 
 
-class Referral(MemberClockMechanism):
+class Referral(Mechanism):
     name = "referral"
-    clock_name = "referral"
-    doc = "customers recommend the brand to graph neighbours; prospects register"
+    doc = "owners recommend the brand to graph neighbours; members' friends register"
     reads = ("strategy.referral", "strategy.satisfaction.pivot", "strategy.koc_program",
              "mechanisms.koc", "groups.referral_lift", "groups.neutral_activity",
              "market.funnel.register_prob", "market.segments")
     columns = (
         *clock_columns("referral", "recommendation"),
-        Column("n_referred", np.int32, 0, "friends this user brought in (converted referrals)"),
+        Column("n_referred", np.int32, 0, "friends this user brought into the private domain "
+               "(converted referrals)"),
+        Column("recommended", np.float32, 0.0, "recommendations heard (x brand choice, fading)"),
+        Column("recommended_by", np.int32, -1, "the last owner who recommended the brand to "
+               "this user, -1 = none"),
     )
     results = (
         Result("new_referrals", "recommendations", "recommendations made along graph edges "
-               "today", COUNT),
-        Result("new_referrals_converted", "users", "of which the friend registered", COUNT),
+               "today (by members and other owners)", COUNT),
+        Result("new_referrals_organic", "recommendations", "of which by owners outside the "
+               "private domain", COUNT),
+        Result("new_referrals_converted", "users", "friends who registered in the private "
+               "domain", COUNT),
     )
 
     def __init__(self, model):
         super().__init__(model)
         r = self.cfg.strategy.referral
+        self.clock = Clock(self.users, "referral", self.stream("clock"))
         mult = segment_values(self.cfg.market.segments.profiles(), "referral_mult",
                               np.float32)[self.users.segment]
         # the per-user part of the hazard that does not change during a run
         self.base = (r.per_year / 365.0) * (1 + r.reward_lift * r.reward) \
             * self.users.sociability * mult
         self.koc = koc_active(self.cfg)
+        self.fade = np.float32(math.exp(-math.log(2) / r.memory_halflife_days))
+
+    def init_state(self) -> None:
+        self.clock.start(self.model.owners())
+
+    def on_own(self, ids: np.ndarray, day: int) -> None:
+        self.clock.start(ids)
 
     def _satisfaction_factor(self, sat: np.ndarray) -> np.ndarray:
         """``(satisfaction / pivot) ^ power`` (float32); powers 2 and 4 by squaring, ~10x faster."""
@@ -67,16 +89,19 @@ class Referral(MemberClockMechanism):
     def step(self, day: int) -> None:
         u, today = self.users, self.model.today
         r, p = self.cfg.strategy.referral, self.cfg.strategy.koc_program
+        heard = np.flatnonzero(u.recommended)  # few: only friends of recent recommenders
+        if len(heard):
+            u.recommended[heard] *= self.fade
         if r.per_year <= 0:
             return
-        members = self.model.members()
-        ids = members[(u.n_buy[members] > 0) | u.owned_before[members]]
+        ids = self.model.owners()
         hazard = self.base[ids] * self._satisfaction_factor(u.satisfaction[ids])
-        # lively groups get people talking about the brand; dead ones do not
+        member = u.state[ids] == MEMBER
+        # the private domain amplifies its members' word of mouth
         lift = self.cfg.groups.referral_lift
         if lift:
-            hazard = hazard * np.exp(lift * (u.group_activity[ids]
-                                             - np.float32(self.cfg.groups.neutral_activity)))
+            g = lift * (u.group_activity[ids] - np.float32(self.cfg.groups.neutral_activity))
+            hazard = np.where(member, hazard * np.exp(np.where(member, g, 0)), hazard)
         if self.koc:
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
         referrers = self.clock.advance(ids, hazard)
@@ -84,20 +109,28 @@ class Referral(MemberClockMechanism):
             return
         k = self.clock.k[referrers]
         targets = self.model.graph.sample_neighbors(referrers, self.stream("target").uniform(referrers, k))
-        today.new_referrals += int((targets >= 0).sum())
-        ok = targets >= 0
+        by_member = u.state[referrers] == MEMBER
+        reached = targets >= 0
+        today.new_referrals += int(reached.sum())
+        today.new_referrals_organic += int((reached & ~by_member).sum())
+        ok = reached.copy()
         ok[ok] = u.state[targets[ok]] == PROSPECT
+        # every prospect who hears it remembers it (and who said it)
+        heard_t, first = np.unique(targets[ok], return_index=True)
+        u.recommended[heard_t] += np.float32(r.organic_lift)
+        u.recommended_by[heard_t] = referrers[ok][first]
+        # members' friends may register in the private domain
         prob = np.full(len(referrers), self.cfg.market.funnel.register_prob)
         if self.koc:
             prob = prob * koc_mult(u.koc[referrers], p.conversion_gain, p.training)
         prob = prob * np.clip(1.0 + u.wom[np.maximum(targets, 0)], 0.0, 2.0)
-        ok &= self.stream("convert").uniform(referrers, k) < prob
+        join = ok & by_member & (self.stream("convert").uniform(referrers, k) < prob)
         self.clock.fire(referrers)
-        if not ok.any():
+        if not join.any():
             return
         # one registration per prospect: the lowest-id referrer wins a tie (deterministic)
-        targets, idx = np.unique(targets[ok], return_index=True)
-        by = referrers[ok][idx]
+        targets, idx = np.unique(targets[join], return_index=True)
+        by = referrers[join][idx]
         np.add.at(u.n_referred, by, 1)
         today.new_referrals_converted += len(targets)
         self.model.join(targets, day, SOURCE_REFERRAL, by=by)
