@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # 2 markets x 2 arms x 2 seeds = 8 runs of 1,500 users x 90 days
 SWEEP = ["experiment=promo_vs_service", "market=phone,car", "population.n_users=1500",
-         "days=90", "seed=range(1,3)"]
+         "days=90", "seed=range(1,3)", "report.lang=en"]
 N_RUNS = 8
 KPIS = ["monthly_churn_rate", "repurchase_rate", "referral_share", "purchases", "revenue",
         "cost", "roi", "nps", "members_end", "customers_end"]
@@ -101,6 +101,9 @@ def test_sweep_writes_one_run_dir_per_arm_market_seed_and_a_report(serial):
             assert (root / name / f).is_file(), f"{name}/{f} missing"
     assert f"report {(root / 'report.html').resolve()}" in proc.stdout, \
         "the sweep prints the report's path when it ends"
+    assert "Recommendation:" in proc.stdout, "and its executive summary"
+    assert f"[{N_RUNS}/{N_RUNS}] 100%" in proc.stderr and "left" in proc.stderr, \
+        "progress: a count and the time left"
 
 
 def test_runs_table_has_a_row_per_run_with_its_parameters_and_kpis(serial):
@@ -142,13 +145,14 @@ def test_report_is_self_contained_and_embeds_its_figures(serial):
     root, _ = serial
     html = (root / "report.html").read_text(encoding="utf-8")
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    # forest + per market: time series, retention, funnel
-    assert len(images) == 1 + 3 * 2, f"expected 7 embedded figures, found {len(images)}"
+    # horizon + forest + per market: time series, retention, funnel
+    assert len(images) == 2 + 3 * 2, f"expected 8 embedded figures, found {len(images)}"
     for b64 in images:
         assert base64.b64decode(b64)[:8] == PNG_MAGIC
     assert not re.search(r'src="(?!data:)', html), "no external files referenced"
     for text in ("Does a service-led private domain", "95% CI", "not significant",
-                 "paired seeds", "Setup", "seeds</th><td>2: 1, 2", "code version"):
+                 "paired seeds", "Setup", "seeds</th><td>2: 1, 2", "code version",
+                 "Executive summary", "Recommendation", "When: KPIs at horizons"):
         assert text in html, f"report lacks {text!r}"
     comparison = pd.read_csv(root / "comparison.csv")
     assert set(comparison["stratum"]) == {"market=car", "market=phone"}

@@ -1,16 +1,26 @@
-"""Every study in experiments/ runs end to end at small size and writes its report."""
+"""Every comparison study in experiments/ runs end to end at small size and writes its report
+(the generated kinds, factorial, uncertainty and optimise: tests/test_study_kinds.py)."""
 
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from sim.data.io import read_parquet
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _kind(path: Path) -> str:
+    return OmegaConf.select(OmegaConf.load(path), "hydra.callbacks.study.kind",
+                            default="compare")
+
+
 STUDIES = sorted(p.stem for p in (ROOT / "experiments").glob("*.yaml")
-                 if p.stem not in ("bass_validation", "promo_vs_service"))  # tested elsewhere
+                 if p.stem not in ("bass_validation", "promo_vs_service")  # tested elsewhere
+                 and _kind(p) == "compare")
 
 
 @pytest.mark.slow

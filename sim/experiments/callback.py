@@ -56,7 +56,8 @@ class StudyCallback(Callback):
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         try:
-            path, summary = build_report(sweep_dir, with_summary=True)
+            lang = OmegaConf.select(config, "report.lang", default=None)
+            path, summary = build_report(sweep_dir, with_summary=True, lang=lang)
         except (ImportError, ValueError) as err:
             print(f"siyu-sim: no report for {sweep_dir}: {err}")
             return

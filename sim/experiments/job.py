@@ -36,6 +36,13 @@ def _same_code(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
     return a.get("package") == b.get("package") and a.get("git") == b.get("git")
 
 
+def _results_config(config: dict | None) -> dict | None:
+    """The config without what only changes how results are shown (the report language)."""
+    if not isinstance(config, dict):
+        return config
+    return {k: v for k, v in config.items() if k != "report"}
+
+
 def finished_summary(out_dir: str | Path, cfg: Config) -> dict[str, Any] | None:
     """The summary of a finished run of ``cfg`` in ``out_dir`` by this code version, else None.
 
@@ -48,7 +55,7 @@ def finished_summary(out_dir: str | Path, cfg: Config) -> dict[str, Any] | None:
         summary = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if summary.get("config") != _jsonable(config_dict(cfg)):
+    if _results_config(summary.get("config")) != _results_config(_jsonable(config_dict(cfg))):
         return None
     if not _same_code(summary.get("code_version"), code_version()):
         return None
