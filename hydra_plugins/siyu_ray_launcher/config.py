@@ -5,7 +5,7 @@ No ``from __future__ import annotations`` here: Hydra loads plugin modules outsi
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Dict  # noqa: UP035 - OmegaConf reads these annotations
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
@@ -17,10 +17,10 @@ class RayLauncherConf:
     # on this machine (never a stale one from /tmp/ray); "auto" or "ray://host:10001": join a
     # running cluster (conf/hydra/launcher/ray_cluster.yaml). num_cpus null: every core.
     # Add any other ray.init argument with +hydra.launcher.init.NAME=VALUE.
-    init: Dict[str, Any] = field(default_factory=lambda: {
+    init: dict[str, Any] = field(default_factory=lambda: {
         "address": "local", "num_cpus": None, "include_dashboard": False})
     # resources of one run (ray.remote options): the model is single-threaded
-    remote: Dict[str, Any] = field(default_factory=lambda: {"num_cpus": 1})
+    remote: dict[str, Any] = field(default_factory=lambda: {"num_cpus": 1})
     # the workers chdir to the launching directory so relative sweep dirs land in the same
     # place as with the other launchers (needs a file system the nodes share on a cluster)
     chdir_to_driver_cwd: bool = True
