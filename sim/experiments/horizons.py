@@ -16,7 +16,8 @@ from sim.data.io import read_parquet
 from sim.experiments.stats import paired_difference
 
 # (name, format, better): the horizon KPIs
-HORIZON_KPIS = [("cum_gross_profit", "money", +1), ("cum_revenue", "money", +1),
+HORIZON_KPIS = [("cum_incremental_gross_profit", "money", +1),
+                ("cum_gross_profit", "money", +1), ("cum_revenue", "money", +1),
                 ("cum_cost", "money", -1), ("members", "count", +1), ("churn_30d", "pct", -1)]
 
 
@@ -27,22 +28,44 @@ def _rolling_sum(x: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def series_kpis(series: dict[str, np.ndarray], margin: float) -> dict[str, np.ndarray]:
-    """Daily curves of the horizon KPIs from one run's series."""
-    f = {k: np.asarray(v, dtype=float) for k, v in series.items()}
-    if "cum_incremental_gross_profit" in f:
-        gp = f["cum_incremental_gross_profit"]
-    elif "new_incremental_gross_profit" in f:
-        gp = np.cumsum(f["new_incremental_gross_profit"])
-    elif "new_gross_profit" in f:
-        gp = np.cumsum(f["new_gross_profit"])
-    else:  # the summary's formula: margin x revenue + fees - cost
-        gp = (margin * np.cumsum(f["new_revenue"]) + np.cumsum(f.get("new_fee_revenue", 0 * f[
-            "new_revenue"])) - np.cumsum(f["new_cost"]))
+def _gross_profit(margin: float, revenue, discount, fees, cost):
+    """The summary's gross profit formula (sim/core), applied to cumulative curves."""
+    try:
+        from sim.core.counterfactual import gross_profit
+    except ImportError:  # a model without discounts out of margin
+        return margin * revenue + fees - cost
+    return gross_profit(margin, revenue, discount, fees, cost)
+
+
+def _cum(f: dict[str, np.ndarray], name: str, like: np.ndarray) -> np.ndarray:
+    return np.cumsum(f[name]) if name in f else np.zeros_like(like)
+
+
+def series_kpis(series: dict[str, np.ndarray], margin: float,
+                counterfactual: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Daily curves of the horizon KPIs from one run's series (and, for a run with
+    ``counterfactual=true``, its counterfactual's series: incremental gross profit, brand-wide,
+    as in the summary)."""
+    f = {k: np.asarray(v, dtype=float) for k, v in series.items()
+         if np.issubdtype(np.asarray(v).dtype, np.number)}
+    rev = np.cumsum(f["new_revenue"])
+    args = (_cum(f, "new_discount", rev), _cum(f, "new_fee_revenue", rev),
+            np.cumsum(f["new_cost"]))
     members = f["n_members"]
     churn = 30 * _rolling_sum(f["new_churned"], 30) / np.maximum(_rolling_sum(members, 30), 1)
-    return {"cum_gross_profit": gp, "cum_revenue": np.cumsum(f["new_revenue"]),
-            "cum_cost": np.cumsum(f["new_cost"]), "members": members, "churn_30d": churn}
+    out = {"cum_gross_profit": _gross_profit(margin, rev, *args), "cum_revenue": rev,
+           "cum_cost": args[2], "members": members, "churn_30d": churn}
+    if counterfactual is not None and "new_public_revenue" in f:
+        c = {k: np.asarray(v, dtype=float) for k, v in counterfactual.items()
+             if np.issubdtype(np.asarray(v).dtype, np.number)}
+        brand = rev + np.cumsum(f["new_public_revenue"])
+        c_rev = np.cumsum(c["new_revenue"]) + _cum(c, "new_public_revenue", brand)
+        n = min(len(brand), len(c_rev))
+        c_args = (_cum(c, "new_discount", c_rev), _cum(c, "new_fee_revenue", c_rev),
+                  np.cumsum(c["new_cost"]))
+        out["cum_incremental_gross_profit"] = (
+            _gross_profit(margin, brand, *args)[:n] - _gross_profit(margin, c_rev, *c_args)[:n])
+    return out
 
 
 class Curves:
@@ -58,7 +81,9 @@ class Curves:
             root = self.sweep.root / run_dir
             cfg = json.loads((root / "summary.json").read_text()).get("config", {})
             margin = float(cfg.get("market", {}).get("gross_margin", 0.0))
-            self.cache[run_dir] = series_kpis(read_parquet(root / "series.parquet"), margin)
+            cf = root / "counterfactual.parquet"
+            self.cache[run_dir] = series_kpis(read_parquet(root / "series.parquet"), margin,
+                                              read_parquet(cf) if cf.exists() else None)
         return self.cache[run_dir]
 
 
@@ -84,7 +109,8 @@ def horizon_table(sweep, base: str, arm: str, horizons: list[int], curves: Curve
         if not pairs:
             continue
         days = int(df["days"].iloc[0])
-        for name, fmt, better in HORIZON_KPIS:
+        present = curves(pairs[0][1])
+        for name, fmt, better in [k for k in HORIZON_KPIS if k[0] in present]:
             for h in horizon_days(horizons, days):
                 va = {s: float(curves(a)[name][h - 1]) for s, a, _ in pairs}
                 vb = {s: float(curves(b)[name][h - 1]) for s, _, b in pairs}

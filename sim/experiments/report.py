@@ -418,8 +418,11 @@ def build(sweep_dir: str | Path, lang: str | None = None) -> Built:
             ht = horizon_table(pair, base, arm, spec.horizons if spec else [30, 90, 180, 365],
                                curves)
             write_atomic(sweep.root / "horizons.csv", lambda p: ht.to_csv(p, index=False))
-            cross = crossing(pair, base, arm, curves=curves)
-            images.update(figs.horizon(cross, base, arm, lang))
+            ckpi = "cum_incremental_gross_profit" if dk == "incremental_gross_profit" and \
+                "cum_incremental_gross_profit" in curves(pair.runs["run_dir"].iloc[0]) \
+                else "cum_gross_profit"
+            cross = crossing(pair, base, arm, kpi=ckpi, curves=curves)
+            images.update(figs.horizon(cross, base, arm, lang, kpi=ckpi))
             captions["horizon"] = T("f.caption.horizon", lang)
         if kind == "factorial":
             from sim.experiments.attribution import factorial_effects
