@@ -336,7 +336,7 @@ def clv_section(sz: Sizes, out: Path) -> tuple[list[str], dict[str, Any], list[P
              f"actual {rt.totals['actual']:.0f} ({100 * rt.totals['error']:+.1f}%).", "",
              f"**(c) The simulator's transactions**: `python -m sim market={sz.clv_market} "
              f"population.n_users={sz.clv_n} days={days} export.transactions=true` "
-             f"(transactions.parquet: customer_id, date, amount); calibration days 1-{cal_end}, "
+             f"(transactions.parquet: customer_id, date, day, amount); calibration days 1-{cal_end}, "
              f"holdout days {cal_end + 1}-{days}; {tt['customers']:,} customers with a purchase in "
              "the calibration period.", "",
              "| | r | α | a | b | rate while alive r/α (per week) | drop-out per purchase a/(a+b) |",

@@ -114,7 +114,7 @@ def prepare(log: TransactionLog, *, calibration_end: str | None = None, horizon:
     n_cohort = int((c.first <= cal_end).sum())
     if n_cohort < MIN_CUSTOMERS:
         raise LogError(f"only {n_cohort} customers bought by the calibration end "
-                       f"({log.first_date} .. {np.datetime64(start + cal_end - 1)}): at least "
+                       f"({log.first_date} .. {start + np.timedelta64(cal_end - 1, 'D')}): at least "
                        f"{MIN_CUSTOMERS} are needed")
     w = tg.window(c.first, cal_end)
     m = tg.measures(c, w)
@@ -230,8 +230,10 @@ class BrandEvaluator(Evaluator):
 
         logging.getLogger("MESA").setLevel(logging.WARNING)
         out = {t.name: np.full(len(seeds), np.nan) for t in self.problem.targets}
+        self.cohort_sizes = []          # simulated cohort customers (before re-weighting) per seed
         for i, seed in enumerate(seeds):
             r = self.simulate(values, seed)
+            self.cohort_sizes.append(int((r.weights > 0).sum()))
             m = tg.measures(r.customers, self.spec.window, r.weights)
             for t in self.problem.targets:
                 out[t.name][i] = m[t.measure]
@@ -239,12 +241,21 @@ class BrandEvaluator(Evaluator):
 
 
 def default_params(spec: FitSpec, landing: str) -> tuple[Param, ...]:
-    g = max(spec.measures["median_gap_days"], 1.0)
+    """The four free parameters and their bounds. The need cycle's bounds span from 1/8 of the
+    log's median gap between purchases (frequent buyers) to 5x the cohort's days of exposure
+    per repeat purchase (sum over customers of days from first purchase to the calibration
+    end / repeat purchases): a buyer base where most customers rarely come back (CDNOW-like)
+    has a long mean cycle, and its repeaters' gaps are short."""
+    c, w = spec.customers, spec.window
+    exposure = float(np.sum(w.cal_end - c.first[c.first <= w.cal_end]))
+    per_repeat = exposure / max(spec.measures["repeat_tx"], 1.0)
+    lo = max(1.0, round(max(spec.measures["median_gap_days"], 1.0) / 8, 2))
+    hi = min(10_000.0, float(f"{max(5 * per_repeat, 4 * lo):.3g}"))
     return (
-        Param("market.need_cycle_days", max(1.0, round(g / 8, 2)), min(10_000.0, round(g * 3, 1)),
-              log=True, why="mean days between needs (the brand is bought at a share of them): "
-                            "how often customers come back; bounds 1/8 .. 3x the log's median gap"),
-        Param("market.need_cycle_spread", 0.05, 1.5,
+        Param("market.need_cycle_days", lo, hi, log=True,
+              why="mean days between needs (the brand is bought at a share of them): how often "
+                  "customers come back"),
+        Param("market.need_cycle_spread", 0.05, 2.0,
               why="lognormal sigma of each customer's own cycle: heavy vs light buyers"),
         Param("market.spend_sigma", 0.05, 2.5, why="lognormal sigma of per-customer spend"),
         Param(f"channels.{landing}.monthly_churn", 0.002, 0.5, log=True,
@@ -386,6 +397,7 @@ class FitResult:
     retention_sim: np.ndarray
     coverage: float
     referral_share: list[float]
+    sim_cohort: float                        # simulated cohort at the fitted values, fit seeds
     errors: dict[str, dict[str, float]]
     seconds: float = 0.0
     runs: int = 0
@@ -432,6 +444,7 @@ def jacobian(ev: Evaluator, problem: Problem, values: dict[str, float]
     (central differences on the fit seeds: common random numbers keep them smooth; one-sided
     at a bound). 2 x parameters evaluations."""
     m0 = _means(ev, problem, values)
+    ev.cohort_sizes_at_best = list(getattr(ev, "cohort_sizes", []))
     J = np.zeros((len(problem.targets), len(problem.params)))
     for j, p in enumerate(problem.params):
         u, h = _to_u(p, values[p.key]), _step(p)
@@ -443,9 +456,10 @@ def jacobian(ev: Evaluator, problem: Problem, values: dict[str, float]
     return m0, J
 
 
-def target_cov(spec: FitSpec, problem: Problem) -> np.ndarray:
-    """Covariance of (log - simulated) target measures: the bootstrap correlation of the
-    log's measures, scaled to each target's tolerance."""
+def target_cov(spec: FitSpec, problem: Problem, n_sim: float | None = None) -> np.ndarray:
+    """Covariance of (log - simulated) target measures: the bootstrap covariance of the log's
+    measures x inflation(n_sim) when the simulated cohort size ``n_sim`` is known, else
+    scaled to each target's tolerance."""
     keys = list(tg.TARGETS)
     idx = [keys.index(t.measure) for t in problem.targets]
     c = spec.cov[np.ix_(idx, idx)]
@@ -455,6 +469,9 @@ def target_cov(spec: FitSpec, problem: Problem) -> np.ndarray:
     r = np.where(np.isfinite(r), r, 0.0)
     np.fill_diagonal(r, 1.0)
     tau = np.array([t.tolerance for t in problem.targets])
+    if n_sim is not None and n_sim > 0:
+        k = inflation(spec, n_sim, len(problem.seeds))
+        tau = np.array([max(spec.se[t.measure] * math.sqrt(k), 1e-12) for t in problem.targets])
     return r * np.outer(tau, tau)
 
 
@@ -475,7 +492,8 @@ def gauss_newton(problem: Problem, values: dict[str, float], m0: np.ndarray, J: 
 
 
 def sandwich_ci(spec: FitSpec, problem: Problem, values: dict[str, float], J: np.ndarray,
-                level: float = CI_LEVEL) -> dict[str, tuple[float, float]]:
+                level: float = CI_LEVEL, n_sim: float | None = None
+                ) -> dict[str, tuple[float, float]]:
     """Method-of-simulated-moments CIs: Cov(u) = (J'WJ)^-1 J'W S W J (J'WJ)^-1 with
     W = diag(1 / tolerance^2), S = covariance of (log - simulated) measures (target_cov);
     u in the search scale (log for log parameters), mapped back. A parameter the targets do
@@ -484,7 +502,7 @@ def sandwich_ci(spec: FitSpec, problem: Problem, values: dict[str, float], J: np
 
     tau = np.array([t.tolerance for t in problem.targets])
     W = np.diag(1 / tau**2)
-    S = target_cov(spec, problem)
+    S = target_cov(spec, problem, n_sim)
     A = J.T @ W @ J
     z = norm.ppf(0.5 + level / 2)
     try:
@@ -538,7 +556,13 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
         best = {p.key: round_value(p, best_t.params[p.key]) for p in problem.params}
         # local refinement: Gauss-Newton steps from the best trial, each run as a study trial
         m0, J = jacobian(ev, problem, best)
-        for _ in range(refine):
+        # a resumed study keeps the refinements it already made after its last search trial
+        done = 0
+        for t in sorted(complete, key=lambda t: -t.number):
+            if not t.user_attrs.get("gauss_newton"):
+                break
+            done += 1
+        for _ in range(max(0, refine - done)):
             proposal = gauss_newton(problem, best, m0, J)
             seen = any(all(abs(t.params.get(k, math.nan) - v) <= 1e-9 * max(1.0, abs(v))
                            for k, v in proposal.items()) for t in complete)
@@ -560,7 +584,12 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
                            "gauss_newton": bool(t.user_attrs.get("gauss_newton"))} for t in complete),
                          key=lambda r: r["trial"])
         start = ev.start_values()
-        ci = sandwich_ci(spec, problem, best, J)
+        n_sim_best = float(np.mean(ev.cohort_sizes_at_best))
+        ci = sandwich_ci(spec, problem, best, J, n_sim=n_sim_best)
+        if n_sim_best < 0.5 * min(spec.cohort_size, SIM_COHORT_MIN) and echo:
+            echo(f"warning: at the fitted values the simulated cohort has {n_sim_best:,.0f} "
+                 f"customers (log: {spec.cohort_size:,}): its measures are noisy; refit with a "
+                 f"larger --users (about {int(problem.n_users * spec.cohort_size / max(n_sim_best, 1)):,})")
         ci_set, thr = confidence_set(problem, history)
         start_row = next((h for h in history if h["start"]), history[0])
         if echo:
@@ -575,7 +604,7 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
                 if k != "customers_raw":
                     check[k].append(m[k])
             check["customers_raw"].append(float((r.weights > 0).sum()))
-            ratio.append(m["mean_amount"] / r.price)
+            ratio.append(m["mean_amount"] / r.price)   # amounts scale with the price
             curves.append(tg.repeat_by_day(r.customers, spec.window, spec.forecast_end, r.weights))
             ret.append(tg.retention(r.customers, spec.window, r.weights))
             cov.append(r.covered)
@@ -599,12 +628,14 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
             errors[f"sim_{label}"] = holdout_errors(day, fc["actual"], fc["mean"], lo_, hi_)
             errors[f"bgnbd_{label}"] = holdout_errors(day, fc["actual"], fc["bgnbd"], lo_, hi_)
         price = float(spec.measures["mean_amount"] / np.nanmean(ratio))
+        check["mean_amount"] = [x * price for x in ratio]    # at the fitted price
         result = FitResult(
             spec=spec, problem=problem, out_dir=out_dir, start=start, best=best,
             best_trial=best_t.number, best_objective=float(best_t.value), ci=ci, ci_set=ci_set, ci_threshold=thr,
             history=history, check=check, check_start=start_row["measured"], price=price,
             forecast=fc, bgnbd=bg, bgnbd_sim=bg_sim, retention_sim=np.array(ret),
-            coverage=float(np.mean(cov)), referral_share=ref, errors=errors)
+            coverage=float(np.mean(cov)), referral_share=ref, errors=errors,
+            sim_cohort=n_sim_best)
         result.seconds = time.perf_counter() - t0
         result.runs = ev.runs
         result.files = write_outputs(result, command=command)

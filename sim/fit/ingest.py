@@ -146,7 +146,7 @@ _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\.0+)?$")
 
 def parse_dates(values: np.ndarray) -> np.ndarray:
     """Strings -> ``datetime64[D]``; NaT where a value is not a date."""
-    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[D]")
+    out = np.full(len(values), np.datetime64("NaT", "D"), dtype="datetime64[D]")
     for i, v in enumerate(values):
         m = _ISO.match(v) or _COMPACT.match(v)
         if m is None:

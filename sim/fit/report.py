@@ -191,7 +191,11 @@ def markdown(r: FitResult, command: str) -> str:
           f"(coverage {100 * r.coverage:.0f}% of the log cohort).",
           f"- `population.n_users={p.n_users:,}` (sized by a pilot run so the simulated cohort "
           f"has at least as many customers as the log's, and at least 2,000: "
-          f"{_f(_stats(r.check['customers_raw'])[0], 4)} on the check seeds before re-weighting).", ""]
+          f"{_f(_stats(r.check['customers_raw'])[0], 4)} on the check seeds before re-weighting)."
+          + (f" **Too few**: at the fitted values the simulated cohort ({r.sim_cohort:,.0f}) is much "
+             f"smaller than the log's, so simulated measures are noisy; refit with `--users "
+             f"{int(p.n_users * s.cohort_size / max(r.sim_cohort, 1)):,}`."
+             if r.sim_cohort < 0.5 * min(s.cohort_size, 2000) else ""), ""]
     L += ["## Targets: the log vs the fitted brand", "",
           f"Log: value and 90% CI (bootstrap over customers). Simulated: mean and 5-95% range over "
           f"the {len(p.check_seeds)} check seeds {p.check_seeds[0]}-{p.check_seeds[-1]} (never used "
@@ -312,7 +316,7 @@ def to_json(r: FitResult) -> dict[str, Any]:
                              "low": prm.low, "high": prm.high}
                    for prm in p.params},
         "price": r.price, "best_objective": r.best_objective, "ci_threshold": r.ci_threshold,
-        "trials": len(r.history), "coverage": r.coverage,
+        "trials": len(r.history), "coverage": r.coverage, "sim_cohort": r.sim_cohort,
         "bgnbd_log": r.bgnbd["params"], "gamma_gamma_log": r.bgnbd["gamma_gamma"],
         "bgnbd_sim": r.bgnbd_sim, "errors": r.errors, "notes": s.notes,
         "seconds": r.seconds, "runs": r.runs,

@@ -47,9 +47,10 @@ TARGETS: dict[str, tuple[str, str]] = {
     "repeats_per_customer": ("repeat transactions per customer",
                              "mean number of repeat transactions per cohort customer in the "
                              "calibration period (BG/NBD's mean frequency)"),
-    "median_gap_days": ("median days between purchases",
-                        "median of the gaps between a customer's consecutive purchase days "
-                        "(inter-purchase time), calibration period"),
+    "gap_days": ("typical days between purchases",
+                 "geometric mean of the gaps between a customer's consecutive purchase days "
+                 "(inter-purchase time; a median of whole days would move in steps), calibration "
+                 "period"),
     "late_active": ("active in the last quarter",
                     "share of the cohort with a transaction in the last quarter of the "
                     "calibration period (days late_from+1 .. cal_end): drop-out vs slow buying"),
@@ -63,6 +64,7 @@ REPORTED = {
     "customers": "cohort customers (simulated: re-weighted to the log's count)",
     "mean_amount": "mean amount per daily transaction (sets market.price)",
     "repeat_tx": "repeat transactions of the cohort in the calibration period",
+    "median_gap_days": "median days between purchases (whole days)",
 }
 
 
@@ -159,7 +161,9 @@ def measures(c: Customers, w: Window, weights: np.ndarray | None = None) -> dict
     same = np.zeros(len(c.day), dtype=bool)
     same[1:] = (c.cid[1:] == c.cid[:-1]) & rows[1:] & rows[:-1]
     gaps = (c.day[1:] - c.day[:-1])[same[1:]]
-    out["median_gap_days"] = _wquantile(gaps.astype(float), wr[1:][same[1:]], 0.5)
+    wg = wr[1:][same[1:]]
+    out["gap_days"] = float(np.exp(np.average(np.log(gaps), weights=wg))) if wg.sum() > 0 else math.nan
+    out["median_gap_days"] = _wquantile(gaps.astype(float), wg, 0.5)
     late = rows & (c.day > w.late_from)
     active = np.bincount(pos[late], minlength=len(c.ids)) > 0
     eligible = wc * (c.first <= w.late_from)
