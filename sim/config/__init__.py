@@ -89,6 +89,8 @@ class MechanismsConfig:
     referral: bool = param(True, source="switch", doc="word-of-mouth referrals over the graph")
     adoption: bool = param(True, source="switch", doc="Bass adoption (when bass.enabled)")
     churn: bool = param(True, source="switch", doc="members leave")
+    recall: bool = param(True, source="switch", doc="recall campaigns win back lapsed former "
+                         "members (when strategy.recall.per_year > 0)")
 
 
 @dataclass

@@ -227,6 +227,24 @@ class CostConfig:
 
 
 @dataclass
+class RecallConfig:
+    """Win-back of lapsed former members (seed 002: surveys and recalls of lost high-value
+    users, 10+ purchases and none in six months)."""
+
+    per_year: float = param(0.0, 0.0, 52.0, unit="contacts per lapsed former member per year",
+                            source="strategy (0: no recall campaign)")
+    min_purchases: int = param(2, 1, 1000, unit="brand purchases (any channel) to count as "
+                               "high-value", source="seed 002 uses 10+ for fresh food; 2 suits "
+                               "long cycles (assumption)")
+    lapsed_days: int = param(180, 0, 3650, unit="days without a purchase", source="seed 002: "
+                             "none in six months")
+    rejoin_prob: float = param(0.15, **PROB, source="assumption: share of contacted former "
+                               "members at satisfaction = pivot who come back")
+    cost_per_contact: float = param(5.0, 0.0, 1e6, unit="yuan per contact (survey, call, "
+                                    "coupon)", source="assumption")
+
+
+@dataclass
 class StrategyConfig:
     name: str = param("service_led", source="preset name")
     focus_super_users: float = param(0.0, 0.0, 1.0, unit="share of service and event effort "
@@ -248,4 +266,5 @@ class StrategyConfig:
     koc_program: KocProgramConfig = sub(KocProgramConfig)
     membership: MembershipConfig = sub(MembershipConfig)
     events: EventsConfig = sub(EventsConfig)
+    recall: RecallConfig = sub(RecallConfig)
     cost: CostConfig = sub(CostConfig)

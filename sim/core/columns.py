@@ -25,7 +25,8 @@ SEGMENT_NAMES = ("ordinary", "fan", "koc", "enthusiast")
 # how users came to the private domain
 SOURCE_NONE, SOURCE_INITIAL, SOURCE_STORE, SOURCE_REFERRAL, SOURCE_EVENT = 0, 1, 2, 3, 4
 SOURCE_ADOPTION = 5  # Bass validation: advertising + word of mouth
-SOURCE_NAMES = ("none", "initial", "store", "referral", "event", "adoption")
+SOURCE_RECALL = 6    # a former member won back by a recall campaign (seed 002)
+SOURCE_NAMES = ("none", "initial", "store", "referral", "event", "adoption", "recall")
 
 
 def sort_by_key(ids: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ from sim.config import Config
 
 # the mechanisms that are private-domain operations (switched off in the counterfactual)
 OPERATIONS = ("koc", "messaging", "groups", "events", "service", "membership", "funnel",
-              "acquisition")
+              "acquisition", "recall")
 
 
 def counterfactual_config(cfg: Config) -> Config:

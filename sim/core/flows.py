@@ -16,6 +16,7 @@ from sim.core.columns import (
     PROSPECT,
     SOURCE_ADOPTION,
     SOURCE_EVENT,
+    SOURCE_RECALL,
     SOURCE_REFERRAL,
     SOURCE_STORE,
     Columns,
@@ -25,7 +26,8 @@ from sim.core.mechanisms.base import COUNT, LEVEL, MONEY, STOCK, Result
 CHANNEL_KEYS = ("personal_wechat", "wecom", "official_account")
 # the result counting the users who join from each source (SiyuModel.join)
 JOIN_COUNTS = {SOURCE_STORE: "new_members_store", SOURCE_REFERRAL: "new_members_referral",
-               SOURCE_EVENT: "new_members_event", SOURCE_ADOPTION: "new_adoptions"}
+               SOURCE_EVENT: "new_members_event", SOURCE_ADOPTION: "new_adoptions",
+               SOURCE_RECALL: "new_members_recall"}
 
 CORE_RESULTS: tuple[Result, ...] = (
     Result("day", "day", "simulated day (1..days)", LEVEL),
@@ -41,6 +43,8 @@ CORE_RESULTS: tuple[Result, ...] = (
            COUNT),
     Result("new_members_event", "users", "friends brought to an event who registered today",
            COUNT),
+    Result("new_members_recall", "users", "former members won back today", COUNT,
+           total="members_recalled"),
     Result("new_adoptions", "users", "Bass validation: prospects who adopted today", COUNT),
     Result("new_leads", "users", "registrations today (referral and event friends)", COUNT,
            total="leads"),
@@ -112,6 +116,7 @@ def book_public(users: Columns, today: Today, ids: np.ndarray, day: int, price: 
     users.public_buys[ids] += 1
     users.public_revenue[ids] += gross
     users.owned_before[ids[users.state[ids] == PROSPECT]] = True  # a store purchase
+    users.last_public_day[ids] = day
     today.new_public_purchases += len(ids)
     today.new_public_revenue += float(gross.sum())
 

@@ -26,6 +26,7 @@ from sim.core.mechanisms.koc import KocProgram
 from sim.core.mechanisms.membership import Membership
 from sim.core.mechanisms.messaging import Messaging
 from sim.core.mechanisms.purchase import Purchase
+from sim.core.mechanisms.recall import Recall
 from sim.core.mechanisms.referral import Referral
 from sim.core.mechanisms.service import Service
 
@@ -41,6 +42,7 @@ PHASES: tuple[type[Mechanism], ...] = (
     Acquisition,  # store staff add today's in-store buyers
     Referral,     # customers recommend the brand; friends register
     Adoption,     # Bass validation only
+    Recall,       # recall campaigns win back lapsed former members
     Churn,        # members leave
 )
 

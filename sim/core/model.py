@@ -126,6 +126,7 @@ class SiyuModel(mesa.Model):
         u.state[ids] = MEMBER
         u.source[ids] = source
         u.join_day[ids] = day
+        u.churn_day[ids] = -1  # a former member won back starts a new tenure
         u.channel[ids] = self.landing if channel is None else channel
         if by is not None:
             u.recruited_by[ids] = by

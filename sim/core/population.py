@@ -56,6 +56,7 @@ CORE_COLUMNS: tuple[Column, ...] = (
     Column("revenue", np.float64, 0.0, "net revenue of those purchases (yuan)"),
     Column("public_buys", np.int32, 0, "brand purchases outside the private domain in the run"),
     Column("public_revenue", np.float64, 0.0, "their revenue at list price (yuan)"),
+    Column("last_public_day", np.int32, -1, "day of the last of them"),
     Column("first_buy_day", np.int32, -1, "day of the first purchase in the run"),
     Column("last_buy_day", np.int32, -1, "day of the last purchase in the run"),
 )
