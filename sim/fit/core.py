@@ -328,7 +328,8 @@ def build_problem(spec: FitSpec, *, params: tuple[Param, ...] | None = None,
                tolerance(spec, key, n_sim_cohort, len(seeds)),
                source=f"the log, {spec.log.first_date} .. {spec.date(spec.cal_end)[0]} "
                       f"(bootstrap SE {spec.se[key]:.3g})", how=how)
-        for key, (label, how) in tg.TARGETS.items() if math.isfinite(spec.measures[key]))
+        for key, (label, how) in tg.TARGETS.items() if math.isfinite(spec.measures[key])
+        and (key != "active_91_180" or spec.measures["observed_180"] >= tg.MIN_OBSERVED))
     return Problem(name=spec.name, market=spec.market,
                    title=f"{spec.name}: {spec.cohort_size:,} customers of {Path(spec.log.source).name}",
                    params=tuple(params), arms=(Arm("brand"),), targets=targets, n_users=n_users,
@@ -620,7 +621,8 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
         fc = {"day": day, "date": spec.date(day), "mean": curves.mean(axis=0),
               "lo": np.quantile(curves, q, axis=0), "hi": np.quantile(curves, 1 - q, axis=0),
               "actual": np.where(has, actual, np.nan), "bgnbd": bg["daily"],
-              "new_customers": tg.new_by_day(spec.customers, spec.forecast_end)}
+              "new_customers": tg.new_by_day(spec.customers, spec.forecast_end),
+              "seeds": curves}                               # check seeds x days
         errors = {}
         hold_hi = min(spec.obs_end, spec.forecast_end)
         for label, lo_, hi_ in (("calibration", spec.window.first_lo, spec.cal_end),

@@ -26,6 +26,7 @@ import numpy as np
 from sim.data.clv import daily_transactions
 
 N_BINS = 10          # quantile bins of the first-purchase day used to re-weight a simulated cohort
+MIN_OBSERVED = 100   # a target measured on fewer log customers than this is reported, not fitted
 RETENTION_PERIOD = 30  # days per period of the retention curve
 
 
@@ -54,6 +55,10 @@ TARGETS: dict[str, tuple[str, str]] = {
     "late_active": ("active in the last quarter",
                     "share of the cohort with a transaction in the last quarter of the "
                     "calibration period (days late_from+1 .. cal_end): drop-out vs slow buying"),
+    "active_91_180": ("active 91-180 days after the first purchase",
+                      "share of the cohort customers observed for 180 days after their first "
+                      "purchase (in the calibration period) who bought on days 91-180 after it: "
+                      "how long customers last"),
     "spend_log_sd": ("spread of spend (sd of log amount)",
                      "standard deviation of log(amount) over daily transactions with amount > 0"),
     "top20_share": ("top-20% revenue share",
@@ -150,7 +155,7 @@ def measures(c: Customers, w: Window, weights: np.ndarray | None = None) -> dict
     wr = wc[pos]
     W = wc.sum()
     if W <= 0:
-        return {k: math.nan for k in (*TARGETS, *REPORTED)}
+        return {k: math.nan for k in (*TARGETS, *REPORTED, "observed_180")}
     n_cal = np.bincount(pos[rows], minlength=len(c.ids))
     freq = np.maximum(n_cal - 1, 0)
     out: dict[str, float] = {"customers": float(W)}
@@ -168,6 +173,13 @@ def measures(c: Customers, w: Window, weights: np.ndarray | None = None) -> dict
     active = np.bincount(pos[late], minlength=len(c.ids)) > 0
     eligible = wc * (c.first <= w.late_from)
     out["late_active"] = float((eligible * active).sum() / eligible.sum()) if eligible.sum() else math.nan
+    since = c.day - c.first[pos]
+    mid = rows & (since > 90) & (since <= 180)
+    bought = np.bincount(pos[mid], minlength=len(c.ids)) > 0
+    observed = wc * (c.first + 180 <= w.cal_end)
+    out["active_91_180"] = (float((observed * bought).sum() / observed.sum())
+                            if observed.sum() else math.nan)
+    out["observed_180"] = float(observed.sum())
     pos_amt = rows & (c.amount > 0)
     la = np.log(c.amount[pos_amt])
     ww = wr[pos_amt]
