@@ -53,6 +53,10 @@ HYDRA_GROUPS = {"hydra/job_logging": ("default", "disabled", "none", "stdout"),
                 "hydra/sweeper": ("basic",)}
 CALLBACKS = ("sim.experiments.callback.StudyCallback",)
 LAUNCHER_PREFIXES = ("hydra._internal.core_plugins.", "hydra_plugins.")
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+# the study sweeper runs a design on every job of the basic expansion (strata x seeds),
+# which is what the check expands; the design's lever values are the study's own
+SWEEPER_PREFIXES = ("hydra_plugins.siyu_study_sweeper.",)
 
 # command-line options (everything else starting with '-' is refused)
 FLAG_HELP = ("-h", "--help")
@@ -390,9 +394,10 @@ def check_hydra_node(node: DictConfig) -> None:
         raise ConfigError(f"hydra.launcher._target_={launcher}: not a Hydra launcher; allowed: "
                           f"hydra/launcher={'|'.join(launcher_options())}")
     sweeper = str(hc.sweeper.get("_target_", ""))
-    if not sweeper.endswith("BasicSweeper"):
-        raise ConfigError(f"hydra.sweeper._target_={sweeper}: not supported; allowed: "
-                          "hydra/sweeper=basic")
+    if not (sweeper == BASIC_SWEEPER or sweeper.startswith(SWEEPER_PREFIXES)):
+        raise ConfigError(f"hydra.sweeper._target_={sweeper}: not a sweeper of this project; "
+                          f"allowed: {BASIC_SWEEPER} or the study sweeper "
+                          f"({SWEEPER_PREFIXES[0]}*)")
     for section in ("job_logging", "hydra_logging"):
         conf = _container(hc.get(section))
         bad = _logging_code(conf)
@@ -622,11 +627,11 @@ def default_run_dir(node: DictConfig, overrides: list[str], now: float | None = 
     for o in overrides:
         key, _, value = o.partition("=")
         key = key.lstrip("+")
-        if key.startswith("hydra") or key in GROUPS:
-            continue
+        if key.startswith(("hydra", "output.", "report.")) or key in GROUPS:
+            continue  # where and how results are shown, not which results
         if key == "graph.path":
             value = Path(value.strip("'\"")).name
-        parts.append(f"{key.split('.')[-1] if key.count('.') > 1 else key}={value}")
+        parts.append(f"{key.split('.', 1)[1] if '.' in key else key}={value}")
     stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now))
     name = stamp
     if parts:
@@ -670,7 +675,8 @@ def claim(p: Plan):
 
 
 def _describe(path: Path, width: int) -> str:
-    """The first sentence of a preset file's header comment, cut to ``width``."""
+    """The first sentence of a preset file's header comment (a study's question), cut to
+    ``width``."""
     lines = []
     try:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -683,13 +689,13 @@ def _describe(path: Path, width: int) -> str:
     except OSError:
         return ""
     text = " ".join(lines)
-    m = re.search(r"(?<=[.)])\s|:\s", text)
-    first = text[: m.start()].rstrip(":") if m else text
-    if m and text[m.start() - 1: m.start()] == ":" and len(first) < 25:
-        first = text  # "Study x: does ...?" keeps its question
-        m2 = re.search(r"[.?]\s", text)
-        first = text[: m2.start() + 1] if m2 else text
-    return first if len(first) <= width else first[: width - 1].rstrip() + "…"
+    m = re.match(r"Study \S+(?: \(kind: (\w+)\))?:\s*", text)
+    if m:
+        text = (f"[{m.group(1)}] " if m.group(1) else "") + text[m.end():]
+    text = text[:1].upper() + text[1:]
+    end = re.search(r"[.?](\s|$)", text)
+    first = text[: end.start() + 1] if end else text
+    return first if len(first) <= width else first[: width - 1].rstrip(" ,;:(") + "…"
 
 
 def help_text() -> str:
@@ -705,12 +711,13 @@ def help_text() -> str:
         "",
         "presets (GROUP=PRESET, * = default):",
     ]
+    w = max(len(n) for g in GROUPS for n in group_options(g)) + 1
     for group in GROUPS:
         out.append(f"  {group}")
         for name in group_options(group):
             star = "*" if defaults.get(group) == name else " "
-            desc = _describe(paths.group_dir(group) / f"{name}.yaml", 100 - 28)
-            out.append(f"   {star}{name:<22} {desc}".rstrip())
+            desc = _describe(paths.group_dir(group) / f"{name}.yaml", 100 - 5 - w)
+            out.append(f"   {star}{name:<{w}} {desc}".rstrip())
     out += [
         "",
         "parameters (KEY=VALUE; every key with its unit and range: docs/parameters.md):",

@@ -170,6 +170,19 @@ def _exclusive(out_dir: Path):
         yield
 
 
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy address of the sqlite file ``path``, escaped: a path holding ``?``,
+    ``#`` or ``%`` names that file, never a query string or options."""
+    from sqlalchemy.engine import URL, make_url
+
+    path = Path(path).resolve()
+    url = URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
+    if make_url(url).database != str(path):  # an SQLAlchemy without escaping: refuse
+        raise CalibrationError(f"--out={path.parent}: this path cannot be written as an sqlite "
+                               "address; allowed: a path without '?', '#' or '%'")
+    return url
+
+
 def open_study(problem: Problem, out_dir: Path, sampler_seed: int = 0):
     """Create or load the problem's study in ``out_dir/study.sqlite3``."""
     import optuna
@@ -179,7 +192,7 @@ def open_study(problem: Problem, out_dir: Path, sampler_seed: int = 0):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         storage = RDBStorage(
-            f"sqlite:///{(out_dir / STUDY_FILE).resolve()}",
+            sqlite_url(out_dir / STUDY_FILE),
             # a trial cut off by an interruption goes stale and is queued again on resume
             heartbeat_interval=5, grace_period=15,
             heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1),
