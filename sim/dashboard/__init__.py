@@ -1,6 +1,8 @@
-"""Helpers for the strategist dashboard (``sim/dashboard/app.py``).
+"""The strategist dashboard (``python -m sim.dashboard``; docs/dashboard.md).
 
-``sim.dashboard.model`` (the two-scenario wrapper model), ``sim.dashboard.plots`` and ``sim.dashboard.network``
-(matplotlib figures) and ``sim.dashboard.assets`` (Solara's front-end files for offline use) need
-only the core dependencies; Solara itself (the ``viz`` extra) is imported by ``sim.dashboard`` alone.
+``sim.dashboard.model`` (baseline and arm on paired seeds, a ``mesa.Model``),
+``sim.dashboard.plots`` (KPI table with paired intervals, plots), ``sim.dashboard.network``
+(the private domain's structure on a sample), ``sim.dashboard.export`` (the downloads) and
+``sim.dashboard.assets`` (Solara's front-end files for offline use) need only the core
+dependencies; Solara itself (the ``viz`` extra) is imported by ``sim.dashboard.app`` alone.
 """
