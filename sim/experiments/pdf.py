@@ -35,7 +35,8 @@ def _print_html(doc: str) -> str:
     doc = doc.replace("<details>", "<details open>")
     font = font_path()
     if font is not None:
-        face = (f"@font-face{{font-family:'Noto Sans CJK SC';src:url('{font.as_uri()}');}}"
+        face = (f"@font-face{{font-family:'Noto Sans CJK SC';src:url('{font.as_uri()}');"
+                "font-display:block}"
                 "body{font-family:Helvetica,Arial,'Noto Sans CJK SC',sans-serif}")
         doc = doc.replace("</style>", face + "</style>", 1)
     return doc
@@ -48,6 +49,7 @@ def chromium_pdf(doc: str, out: Path, browser: str, timeout: float = 180) -> boo
         target = Path(tmp) / PDF
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
                "--allow-file-access-from-files", f"--user-data-dir={tmp}/profile",
+               "--virtual-time-budget=15000",  # let the CJK font load before printing
                f"--print-to-pdf={target}", page.as_uri()]
         try:
             subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
