@@ -29,6 +29,14 @@ def label(kpi: str, lang: str) -> str:
         return KPIS[kpi][0] if kpi in KPIS else kpi
 
 
+def factor_label(name: str, lang: str) -> str:
+    """A lever group's name in ``lang`` (report.factor.NAME), else the name as declared."""
+    try:
+        return T(f"factor.{name}", lang)
+    except KeyError:
+        return name
+
+
 def verdict_word(verdict: str, lang: str) -> str:
     return T(f"verdict.{verdict}", lang)
 

@@ -55,12 +55,16 @@ def effects_of(y: dict[tuple[int, ...], float], k: int) -> dict[tuple[str, tuple
     return out
 
 
-def factorial_effects(sweep, kpi: str):
+def factorial_effects(sweep, kpi: str, lang: str | None = None):
     """Per stratum and effect: mean over seeds with its 95% CI, share of the total."""
     import pandas as pd
 
     design = sweep.design or {}
     factors = list(design.get("factors", {}))
+    if lang is not None:
+        from sim.experiments.analysis import factor_label
+
+        factors = [factor_label(f, lang) for f in factors]
     k = len(factors)
     cell_of = {p["id"]: tuple(int(b) for b in p["info"]["cell"]) for p in design["points"]}
     rows = []

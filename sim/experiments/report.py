@@ -26,6 +26,7 @@ from sim.experiments.analysis import (
     T,
     comparison_table,
     decision_kpi,
+    factor_label,
     fmt_ci,
     fmt_diff,
     fmt_value,
@@ -211,7 +212,7 @@ def _effects_table(effects, kpi: str, spec, design, lang: str) -> str:
     fmt = KPIS[kpi][2]
     k = len(design["factors"])
     parts = [f"<p class=note>{T('t.factors', lang, base=spec.baseline, arm=spec.challenger)}: "
-             + "; ".join(f"<b>{html.escape(g)}</b> ("
+             + "; ".join(f"<b>{html.escape(factor_label(g, lang))}</b> ("
                          + ", ".join(f"<code>{html.escape(key)}</code> {a}→{b}"
                                      for key, (a, b) in keys.items()) + ")"
                          for g, keys in design["factors"].items()) + "</p>"]
@@ -427,7 +428,7 @@ def build(sweep_dir: str | Path, lang: str | None = None) -> Built:
         if kind == "factorial":
             from sim.experiments.attribution import factorial_effects
 
-            effects = factorial_effects(sweep, dk)
+            effects = factorial_effects(sweep, dk, lang)
             write_atomic(sweep.root / "attribution.csv",
                          lambda p: effects.drop(columns=["factors"]).to_csv(p, index=False))
             ex = sm.pair_summary(pair, table, dk, base, spec.challenger, lang, cross, title)
@@ -493,6 +494,10 @@ def build(sweep_dir: str | Path, lang: str | None = None) -> Built:
 
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     question = spec.question if spec and spec.question else T("no_question", lang)
+    try:  # the study's question in the reader's language, when the table has it
+        question = T(f"question.{spec.name}", lang) if spec else question
+    except KeyError:
+        pass
     kind_sections = "".join(f"<h2>{html.escape(h)}</h2>{body}" for h, body in sections)
     doc = f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
@@ -549,7 +554,7 @@ def _siblings(sweep: Sweep, ex, base: str, arm: str, kpi: str, lang: str) -> Non
             if d["kind"] == "factorial":
                 from sim.experiments.attribution import factorial_effects
 
-                reasons = sm.attribution_reasons(factorial_effects(sib, kpi), lang, kpi)
+                reasons = sm.attribution_reasons(factorial_effects(sib, kpi, lang), lang, kpi)
                 if reasons:
                     ex.reasons = reasons
             elif d["kind"] == "uncertainty":
