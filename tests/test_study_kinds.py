@@ -237,6 +237,16 @@ def test_horizons_end_at_the_runs_summary(factorial):
     assert last["diff"] == pytest.approx(want, rel=1e-6), "series and summary agree"
 
 
+def test_the_comparison_summary_gives_the_lever_attribution_as_its_reasons(factorial):
+    """promo_vs_service beside promo_vs_service_levers of the same size: the comparison's
+    executive summary takes its reasons from the attribution."""
+    out, _ = factorial
+    compare = out.parent.parent / "promo_vs_service" / out.name
+    proc = study("promo_vs_service", compare, "report.lang=en")
+    why = proc.stdout.split("Why:", 1)[1]
+    assert "promotion" in why and "of the difference" in why, why
+
+
 def test_report_rebuilds_in_chinese_and_as_a_pdf(factorial, tmp_path):
     from sim.experiments.__main__ import main
     from sim.experiments.pdf import write_pdf

@@ -565,6 +565,21 @@ def _siblings(sweep: Sweep, ex, base: str, arm: str, kpi: str, lang: str) -> Non
                 if r:
                     ex.confidence.append(T("ex.worlds_ahead", lang, arm=arm, kpi=label(kpi, lang),
                                            pct=sm.fmt_share(r["ahead"]), n=r["worlds"]))
+            elif d["kind"] == "optimise":
+                from sim.experiments import pareto as pt
+
+                objectives = d.get("objectives") or [kpi, "monthly_churn_rate"]
+                rec = pt.recommend(pt.trial_table(sib, objectives), objectives)
+                if rec is not None:
+                    o1, o2 = objectives
+                    settings = ", ".join(f"{k.removeprefix('strategy.')}={v:g}"
+                                         for k, v in (rec["settings"] or {}).items()) \
+                        or f"strategy={base if rec['role'] == 'baseline' else arm}"
+                    ex.actions.append(T(
+                        "ex.action_line", lang, settings=settings, base=base,
+                        o1=label(o1, lang), o2=label(o2, lang),
+                        d1=fmt_diff(rec[f"{o1}:diff"], KPIS[o1][2], lang),
+                        d2=fmt_diff(rec[f"{o2}:diff"], KPIS[o2][2], lang)))
         except (OSError, ValueError, KeyError):
             continue
 

@@ -31,12 +31,14 @@ class ExecSummary:
     confidence: list[str] = field(default_factory=list)
     horizon: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
 
     def sections(self) -> list[tuple[str, list[str]]]:
         return [(T("ex.money", self.lang), self.money),
                 (T("ex.confidence", self.lang), self.confidence),
                 (T("ex.horizon", self.lang), self.horizon),
-                (T("ex.reasons", self.lang), self.reasons)]
+                (T("ex.reasons", self.lang), self.reasons),
+                (T("ex.action", self.lang), self.actions)]
 
     def text(self) -> str:
         out = [f"== {self.title} ==", f"{T('ex.recommendation', self.lang)}: "
