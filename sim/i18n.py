@@ -329,6 +329,8 @@ TEXT: dict[str, dict[str, str]] = {
     "report.factor.content": {"zh": '内容', "en": 'content'},
     "report.factor.promotion": {"zh": '促销', "en": 'promotion'},
     "report.factor.other": {"zh": '其他杠杆', "en": 'other levers'},
+    "report.ex.action": {"zh": '怎么做', "en": 'What to do'},
+    "report.ex.action_line": {"zh": '优化研究的推荐设置：{settings}（相对 {base}：{o1} {d1}，{o2} {d2}）', "en": "the optimiser's recommended settings: {settings} (vs {base}: {o1} {d1}, {o2} {d2})"},
     # (end of report keys)
     # --- dash: the dashboard
     "dash.title": {"zh": "siyu-sim 私域策略看板", "en": "siyu-sim: private-domain strategy dashboard"},

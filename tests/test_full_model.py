@@ -39,7 +39,9 @@ def test_wecom_landing_churns_several_times_more_than_personal_wechat():
 def test_official_account_as_landing_channel_loses_most_followers():
     oa = kpis("channel=official_account")
     personal = kpis("channel=personal_wechat")
-    assert oa["churned_share"] > 0.8 > personal["churned_share"]
+    # "most": with churn frailty a loyal minority of followers stays (retention rises with
+    # tenure), so a year loses ~3/4 of them rather than nearly all
+    assert oa["churned_share"] > 0.7 > 3 * personal["churned_share"]
     assert oa["members_end"] < personal["members_end"] / 3
 
 

@@ -24,6 +24,7 @@ from sim.core.columns import (
 )
 from sim.config import CHANNELS
 from sim.core.mechanisms.messaging import on_calendar
+from sim.core.mechanisms.service import knowledge_base_halvings
 
 # Scenarios chosen so every mechanism acts a lot in a short run: many members, short need
 # cycles (many purchases), frequent referrals and promotions, tight friend caps.
@@ -177,13 +178,17 @@ def churn_is_absorbing_and_dated(model, prev, row):
 
 @daily
 def churned_users_are_inactive(model, prev, row):
-    """A churned user's clocks are disarmed and it does not buy, refer or drift any more."""
+    """A churned user's private-domain clocks are disarmed and it does not buy through the
+    private domain any more. It still owns the brand: its need clock runs (it buys through
+    public channels) and, as an owner, it still recommends the brand (referral clock)."""
     u = model.users
     churned = u.state == CHURNED
     was = prev["state"] == CHURNED
     n_clocks = 0
     for name, clock in mechanism_clocks(model):
         n_clocks += 1
+        if name == "referral":  # word of mouth from every owner, member or not
+            continue
         armed = clock_threshold(clock)
         # mechanisms that act on members disarm a leaver's clocks (threshold inf); no clock
         # of an already-churned user ever moves again
@@ -192,8 +197,8 @@ def churned_users_are_inactive(model, prev, row):
         before = prev[f"clock:{name}:{clock.name}"][was]
         if not np.array_equal(armed[was], before):
             return f"the {name} clock of an already-churned user moved"
-    if "need_due" in u and not np.all(np.isinf(u.need_due[churned])):
-        return "a churned user's need clock is still armed (finite need_due)"
+    if "need_due" in u and not np.all(np.isfinite(u.need_due[churned])):
+        return "a churned user's need clock stopped: former members still buy publicly"
     if n_clocks == 0 and any(m in model.mechanisms for m in ("churn", "service", "referral")):
         return "found no event clocks to check (has sim.core.clocks.Clock changed?)"
     if np.any(u.last_buy_day[churned] > u.churn_day[churned]):
@@ -201,9 +206,11 @@ def churned_users_are_inactive(model, prev, row):
     for col in ("n_buy", "revenue", "satisfaction", "n_referred"):
         if not np.array_equal(getattr(u, col)[was], prev[col][was]):
             return f"{col} of an already-churned user changed"
-    for col in ("need_start", "need_k"):
-        if col in prev and not np.array_equal(getattr(u, col)[was], prev[col][was]):
-            return f"an already-churned user's need clock moved ({col} changed)"
+    # its need clock moves only when its need comes (a public purchase or another brand)
+    if "need_start" in prev:
+        moved = was & (u.need_start != prev["need_start"])
+        if np.any(u.need_start[moved] != model.day):
+            return "an already-churned user's need clock moved without a need"
     if np.any(u.lead_stage[churned] != 0):
         return "a churned user is still in the lead funnel"
     if "lead_due" in u and not np.all(np.isinf(u.lead_due[churned])):
@@ -340,7 +347,8 @@ def daily_flows_consistent(model, prev, row):
     if d_churned != row["new_churned"]:
         return f"churned stock grew by {d_churned}, new_churned={row['new_churned']}"
     pairs = [("new_repeat_purchases", "new_purchases"), ("new_promo_purchases", "new_purchases"),
-             ("new_resolved", "new_incidents"), ("new_referrals_converted", "new_referrals"),
+             ("new_resolved", "new_incidents"), ("new_care_contacts", "new_resolved"),
+             ("new_answered_24h", "new_incidents"), ("new_referrals_converted", "new_referrals"),
              ("n_customers", "n_members")]
     for small, big in pairs:
         if not 0 <= row[small] <= row[big]:
@@ -362,6 +370,8 @@ def daily_flows_consistent(model, prev, row):
     for stock in ("n_leads", "n_kocs", "n_vip"):
         if not 0 <= row[stock] <= row["n_members"]:
             return f"{stock}={row[stock]} is not within [0, n_members]"
+    if row["service_queue"] < 0 or not 0 <= row["service_wait_days"] <= 365:
+        return f"service queue {row['service_queue']} or wait {row['service_wait_days']} out of range"
     if row["n_groups_dead"] > row["n_groups_live"]:
         return "more dead groups than groups with members"
     if not row["promo"] and row["new_promo_purchases"]:
@@ -374,9 +384,10 @@ def daily_flows_consistent(model, prev, row):
 @daily
 def money_flows_add_up(model, prev, row):
     """The day's cost is the sum of its documented parts (docs/metrics.md, ``cost``):
-    per member-day operation and channel tools, handled incidents, referral rewards, KOC
-    rewards, event attendees (all per simulated user, so x scale), plus campaigns, posts,
-    themed days and live groups. Discounts are depth/(1-depth) x revenue on promotion days."""
+    per member-day operation and channel tools, service agents (wage and seat, staffed per
+    member whether busy or not), care contacts, referral rewards, KOC rewards, event attendees
+    (all per simulated user, so x scale), plus campaigns, posts, themed days, live groups and
+    the knowledge base. Discounts are depth/(1-depth) x revenue on promotion days."""
     cfg, mech, today = model.config, model.mechanisms, model.today
     st, k = cfg.strategy, cfg.population.scale
     at_dawn = prev["state"] == MEMBER
@@ -389,7 +400,16 @@ def money_flows_add_up(model, prev, row):
     if "koc" in mech:
         per_user += today.kocs_rewarded * st.koc_program.reward_per_month / 30.0
     cost = k * per_user
-    cost += row["new_resolved"] * st.service.cost_per_incident
+    if "service" in mech:  # agents paid busy or idle, care per contact, the knowledge base
+        sv = st.service
+        at_service = k * int(at_dawn.sum()) + row["new_members_event"]  # events come first
+        agents = sv.capacity_per_1k / 1000 * at_service / sv.answers_per_agent_day
+        if not math.isclose(row["service_agents"], agents, rel_tol=1e-9, abs_tol=1e-9):
+            return f"service agents {row['service_agents']} != staffing for {at_service} members"
+        cost += agents * (sv.wage_per_agent_month + sv.seat_cost_per_agent_month) / 30
+        cost += row["new_care_contacts"] * sv.cost_per_care_contact
+        cost += sv.knowledge_base_cost_month / 30 * knowledge_base_halvings(
+            sv.resolve_prob, sv.knowledge_base_from)
     cost += row["new_customers_referral"] * st.referral.reward
     cost += row["new_attendees"] * st.events.cost_per_attendee
     fixed = (row["promo"] * st.promotion.cost_per_campaign
@@ -568,9 +588,11 @@ def test_summary_kpis_in_natural_ranges(scenario, make_config):
     assert k["revenue"] >= 0 and k["discount"] >= 0 and k["cost"] > 0
     assert k["k_factor"] >= 0
     assert k["fee_revenue"] >= 0 and k["kocs_end"] >= 0 and k["vip_end"] >= 0
+    margin = cfg.market.gross_margin
     assert math.isclose(k["gross_profit"],
-                        cfg.market.gross_margin * k["revenue"] + k["fee_revenue"] - k["cost"],
-                        rel_tol=1e-9, abs_tol=1e-6), "gross profit = margin x revenue + fees - cost"
+                        margin * (k["revenue"] + k["discount"]) - k["discount"]
+                        + k["fee_revenue"] - k["cost"], rel_tol=1e-9, abs_tol=1e-6), \
+        "gross profit = margin x (revenue + discount) - discount + fees - cost"
     assert math.isclose(k["roi"], k["gross_profit"] / k["cost"], rel_tol=1e-9)
     member_days = s["n_members"].sum()
     d = s["new_churned"].sum() / member_days

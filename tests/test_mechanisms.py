@@ -441,11 +441,13 @@ ONLY_CHURN = [f"mechanisms.{m}=false" for m in (
     ONLY_CHURN + ["strategy.promotion.per_week=0", "strategy.content.per_week=0"],
 ], ids=["only_churn", "churn_and_silent_messaging"])
 def test_constant_hazard_gives_exponential_survival(switches, make_config, run_model):
-    """With a constant hazard h the members' survival is exp(-h t), h = -ln(1-base)/30 with
-    base the landing channel's monthly churn."""
+    """With a constant hazard h (no frailty) the members' survival is exp(-h t),
+    h = -ln(1-base)/30 with base the landing channel's monthly churn (both readings of it
+    agree without frailty; with frailty: tests/test_service_churn.py)."""
     base_monthly = 0.2
     m = run_model(make_config("graph=complete", "population.n_users=50000", "days=180",
                               "market.initial_member_share=0.18", *switches,
+                              "strategy.churn.frailty_shape=0",
                               f"channels.personal_wechat.monthly_churn={base_monthly}",
                               "strategy.churn.fatigue_beta=0",
                               "strategy.churn.dissatisfaction_beta=0"))
@@ -464,9 +466,11 @@ def test_constant_hazard_gives_exponential_survival(switches, make_config, run_m
 
 
 def test_dissatisfaction_hazard_matches_formula(make_config, run_model):
-    """Heterogeneous but constant hazards: survival = mean over members of exp(-h_i t)."""
+    """Heterogeneous but constant hazards: survival = mean over members of exp(-h_i t)
+    (frailty off, so satisfaction is the only heterogeneity)."""
     m = run_model(make_config("graph=complete", "population.n_users=50000", "days=180",
                               "market.initial_member_share=0.18", *ONLY_CHURN,
+                              "strategy.churn.frailty_shape=0",
                               "strategy.promotion.per_week=0", "strategy.content.per_week=0",
                               "channels.personal_wechat.monthly_churn=0.2",
                               "strategy.churn.fatigue_beta=0",

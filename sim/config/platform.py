@@ -14,8 +14,10 @@ DEALER_MODES = ("store_run", "brand_central", "co_build")
 class ChannelProfile:
     """What a landing channel does to the relationship (DOMAIN.md, channel table)."""
 
-    monthly_churn: float = param(0.055, **PROB, source="seed 002: personal WeChat friend churn "
-                                 "5-6% (read as per month)")
+    monthly_churn: float = param(0.055, **PROB, source="seed 002: friend churn personal WeChat "
+                                 "5-6%, WeCom 30-40%; official account: loses most followers "
+                                 "(DOMAIN.md). Read as strategy.churn.channel_churn_reading "
+                                 "says (default: the share of a new cohort lost in 30 days)")
     reach: float = param(1.0, 0.0, 1.0, unit="share of messages and answers that reach the user",
                          source="assumption")
     trust: float = param(1.0, 0.0, 2.0, unit="x satisfaction gained from service and content",
@@ -28,6 +30,12 @@ class ChannelProfile:
                               source="assumption; DOMAIN.md: accounts banned when adding too fast")
     cost_per_member_month: float = param(0.5, 0.0, 1e6, unit="yuan per member per month",
                                          source="assumption: accounts, devices, licences")
+    service_productivity: float = param(1.0, 0.01, 100.0, unit="x answers per service agent-day "
+                                        "for members of this channel",
+                                        source="personal WeChat 1 (the reference); WeCom 3: seed "
+                                        "002, staff productivity x3 after the WeCom/personal "
+                                        "split, credited to WeCom's tooling (assumption); "
+                                        "official account 1 (no figure)")
 
 
 def _personal():
@@ -36,7 +44,8 @@ def _personal():
 
 def _wecom():
     return ChannelProfile(monthly_churn=0.35, reach=1.0, trust=0.8, friend_cap=20_000,
-                          daily_add_limit=1_000_000, ban_hazard=0.0, cost_per_member_month=0.3)
+                          daily_add_limit=1_000_000, ban_hazard=0.0, cost_per_member_month=0.3,
+                          service_productivity=3.0)
 
 
 def _official_account():

@@ -56,15 +56,65 @@ class PromotionConfig:
 
 @dataclass
 class ServiceConfig:
-    incidents_per_year: float = param(2.0, 0.0, 365.0, unit="questions/faults per member-year",
+    """Answers, after-sales and proactive care: what members ask, who answers, what it costs.
+
+    Demand: a base rate per member, plus questions after each purchase (delivery, setup,
+    returns) and on promotion days (the deal). Supply: agents hired per member, each answering
+    ``answers_per_agent_day`` x the channel's tooling (``channels.*.service_productivity``).
+    Agents are paid whether or not they are busy; a knowledge base is a fixed monthly cost
+    that follows the answer quality above ``knowledge_base_from``.
+    """
+
+    incidents_per_year: float = param(2.0, 0.0, 365.0, unit="questions/faults per member-year "
+                                      "(base rate, before purchases and promotions)",
                                       source="assumption")
+    incidents_per_purchase: float = param(0.2, 0.0, 20.0, unit="questions per brand purchase "
+                                          "(delivery, setup, returns), spread over "
+                                          "after_sale_days", source="assumption: about one "
+                                          "order in five brings a question")
+    after_sale_days: float = param(7.0, 0.5, 365.0, unit="days: mean delay of a purchase's "
+                                   "questions (exponential)", source="the 7-day no-reason "
+                                   "return window of online sales in China (Consumer Rights "
+                                   "Protection Law art. 25) bounds most after-sales contact")
+    promo_questions: float = param(0.01, 0.0, 1.0, unit="questions per member reached per "
+                                   "promotion day (how the deal works)",
+                                   source="assumption: 1 in 100 recipients asks; seed 002: "
+                                   "promotion waves flood groups")
     fault_share: float = param(0.3, **PROB, source="assumption: share of incidents that are "
                                "product faults (the rest questions)")
-    resolve_prob: float = param(0.6, **PROB, source="strategy: answer quality (knowledge base)")
-    capacity_per_1k: float = param(20.0, 0.0, 1e6, unit="answers per day per 1,000 members",
-                                   source="strategy: service staffing")
+    resolve_prob: float = param(0.6, **PROB, source="strategy: answer quality; above "
+                                "knowledge_base_from it is bought with a knowledge base")
+    knowledge_base_from: float = param(0.6, **PROB, source="assumption: what trained agents "
+                                       "resolve without a knowledge base (the default "
+                                       "resolve_prob, so the default pays none)")
+    knowledge_base_cost_month: float = param(1500.0, 0.0, 1e9, unit="yuan per month per halving "
+                                             "of the unresolved share below knowledge_base_from "
+                                             "(fixed: not per member)",
+                                             source="assumption: an AI customer-service licence "
+                                             "of ~10-30k yuan a year plus a part-time editor; "
+                                             "seed 000: an AI knowledge base (Honor); NIO: "
+                                             "170k answered items")
+    capacity_per_1k: float = param(10.0, 0.0, 1e6, unit="answers per day per 1,000 members the "
+                                   "brand hires agents for (at answers_per_agent_day each)",
+                                   source="strategy: staffing; default ~1.8x the base demand "
+                                   "(2 per member-year = 5.5 per 1,000 a day) before purchases "
+                                   "and promotions")
+    answers_per_agent_day: float = param(40.0, 0.1, 10_000.0, unit="answers per agent per "
+                                         "calendar day without channel tooling",
+                                         source="Comm100 2026 live-chat benchmark: 1,201 chats "
+                                         "per agent-month (~40 a calendar day); LiveAgent: 40 "
+                                         "tickets per 8-hour shift")
+    wage_per_agent_month: float = param(6000.0, 0.0, 1e7, unit="yuan per agent-month, fully "
+                                        "loaded (paid busy or idle)",
+                                        source="online customer service 3,500-6,000 yuan a "
+                                        "month (2024 salary summaries, low reliability) plus "
+                                        "social insurance (assumption)")
+    seat_cost_per_agent_month: float = param(200.0, 0.0, 1e6, unit="yuan per agent-month "
+                                             "(customer-service software seat)",
+                                             source="assumption")
     patience_days: float = param(2.0, 0.01, 365.0, unit="days of waiting that cut resolution "
-                                 "by e", source="assumption; NIO answers within 24 h")
+                                 "by e; waiting members give up at rate 1/patience",
+                                 source="assumption; NIO answers within 24 h")
     gain: float = param(0.08, 0.0, 1.0, unit="satisfaction per resolved incident",
                         source="assumption; seed 000: service raises satisfaction")
     loss: float = param(0.12, 0.0, 1.0, unit="satisfaction per unresolved incident",
@@ -74,12 +124,13 @@ class ServiceConfig:
     proactive_care: float = param(0.0, **PROB,
                                   source="seed 000: proactive care ('phone dropped: nearest "
                                          "repair shop'); share of faults pre-empted")
+    cost_per_care_contact: float = param(5.0, 0.0, 1e6, unit="yuan per proactive care contact",
+                                         source="assumption: an answer's agent time (6,000 "
+                                         "yuan / 30 days / 40 answers) plus fault detection")
     negative_wom: float = param(0.1, 0.0, 1.0, unit="brand-choice loss of a friend told of an "
                                 "unresolved fault", source="assumption; DOMAIN.md: unresolved "
                                 "problems spread negative word of mouth")
     wom_halflife_days: float = param(90.0, 1.0, 3650.0, unit="days", source="assumption")
-    cost_per_incident: float = param(5.0, 0.0, 1e6, unit="yuan per handled incident",
-                                     source="assumption")
 
 
 @dataclass
@@ -117,6 +168,19 @@ class ChurnConfig:
     dissatisfaction_beta: float = param(3.0, 0.0, 20.0, unit="log hazard ratio per unit of "
                                         "satisfaction below strategy.satisfaction.pivot",
                                         source="assumption")
+    frailty_shape: float = param(0.7, 0.0, 1e6, unit="gamma shape k of each member's churn "
+                                 "frailty (mean 1, variance 1/k); 0 switches frailty off "
+                                 "(the homogeneous limit k -> inf)",
+                                 source="Fader & Hardie 2007 (LITERATURE #31): sBG alpha 0.704 "
+                                 "(regular) and 0.668 (high end); a gamma frailty of shape k "
+                                 "has the sBG's long-run tail when k = alpha")
+    channel_churn_reading: str = param(
+        "cohort_share", source="seed 002 gives WeCom 30-40% vs personal WeChat 5-6% with no "
+        "period, as the reason why fast daily friend growth gave a small net gain: a share of "
+        "the friends added that is lost, read here over their first 30 days",
+        doc="how channels.*.monthly_churn is read: cohort_share (the share of a new cohort lost "
+            "in its first 30 days) | monthly_hazard (1 - exp(-30 h) for a member of mean "
+            "frailty); the two agree without frailty")
 
 
 @dataclass

@@ -1,10 +1,26 @@
 """Churn: members leave the private domain (delete the friend, quit the group, unfollow).
 
-Daily hazard ``base(channel) x exp(fatigue_beta x fatigue + dissatisfaction_beta x (pivot -
-satisfaction) + groups.churn_beta x (neutral - group activity)) x KOC, tier and VIP
-multipliers``. The base is the landing channel's friend churn (seed 002: personal WeChat
-5-6%, WeCom 30-40%, read as per month; official-account followers are lost fastest).
-Promotion fatigue, dissatisfaction and dead groups raise it (DOMAIN.md). Churn is absorbing.
+Daily hazard ``base(channel) x frailty x exp(fatigue_beta x fatigue + dissatisfaction_beta x
+(pivot - satisfaction) + groups.churn_beta x (neutral - group activity)) x KOC, tier and VIP
+multipliers``. Promotion fatigue, dissatisfaction and dead groups raise it (DOMAIN.md). A
+member who leaves can come back only through a mechanism that calls ``model.join`` (recall).
+
+**Frailty.** Each user carries a gamma frailty (mean 1, shape ``frailty_shape`` k, variance
+1/k), drawn once from the stream ``churn.frailty`` as a pure function of seed and user id (the
+same whenever the user joins, under every strategy). The frail leave first, so a cohort's
+retention rises with tenure, as in the shifted-beta-geometric model (Fader & Hardie 2007,
+LITERATURE #31); a cohort of neutral members survives ``(1 + h t / k)^-k`` (the
+exponential-gamma / Pareto II curve) instead of ``exp(-h t)``. ``frailty_shape = 0`` turns it off.
+
+**The channel's base.** ``channels.*.monthly_churn`` x (seed 002: personal WeChat 5-6%,
+WeCom 30-40%, no period given) is read by ``channel_churn_reading``:
+
+* ``cohort_share``: x is the share of a new cohort of neutral members lost in its first 30
+  days, ``1 - (1 + 30 h / k)^-k = x``, so ``h = k ((1 - x)^(-1/k) - 1) / 30``;
+* ``monthly_hazard``: ``1 - exp(-30 h) = x`` for a member of mean frailty, ``h = -ln(1-x)/30``
+  (the cohort then loses less than x in its first month, because the frail go first).
+
+Without frailty both give ``h = -ln(1 - x) / 30``.
 """
 
 from __future__ import annotations
@@ -13,24 +29,85 @@ import math
 
 import numpy as np
 
-from sim.core.mechanisms.base import MemberClockMechanism, clock_columns
+from sim.config.base import ConfigError
+from sim.core.mechanisms.base import Column, MemberClockMechanism, clock_columns
 from sim.core.mechanisms.shared import koc_active
+
+READINGS = ("cohort_share", "monthly_hazard")
+MONTH = 30.0  # days in the month of channels.*.monthly_churn
+
+
+def base_hazard(x: float, shape: float, reading: str) -> float:
+    """Daily base hazard of a neutral member from a channel's ``monthly_churn`` x (see the
+    module doc); ``shape`` 0 is no frailty."""
+    x = min(x, 1 - 1e-12)
+    if reading == "cohort_share" and shape > 0:
+        return shape * math.expm1(-math.log1p(-x) / shape) / MONTH
+    return -math.log1p(-x) / MONTH
+
+
+def gamma_frailty(stream, ids: np.ndarray, shape: float, tries: int = 40) -> np.ndarray:
+    """Gamma(shape, 1/shape) per id (mean 1), a pure function of (stream, id): Marsaglia &
+    Tsang (2000) on the stream's uniforms and normals, candidate j at counters 3j..3j+2,
+    and for shape < 1 the boost ``G(shape) = G(shape + 1) U^(1/shape)`` (counter 3 x tries)."""
+    ids = np.asarray(ids)
+    a = shape + 1.0 if shape < 1 else shape
+    d = a - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    out = np.full(len(ids), d, dtype=np.float64)  # fallback after `tries` (probability ~1e-60)
+    todo = np.arange(len(ids))
+    for j in range(tries):
+        if len(todo) == 0:
+            break
+        sel = ids[todo]
+        x = stream.normal(sel, 3 * j)
+        v = (1.0 + c * x) ** 3
+        u = stream.uniform(sel, 3 * j + 1)
+        ok = v > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok &= np.log(u) < 0.5 * x * x + d - d * v + d * np.log(np.where(ok, v, 1.0))
+        out[todo[ok]] = d * v[ok]
+        todo = todo[~ok]
+    if shape < 1:
+        out *= stream.uniform(ids, 3 * tries) ** (1.0 / shape)
+    return out / shape
 
 
 class Churn(MemberClockMechanism):
     name = "churn"
     clock_name = "churn"
-    doc = "members leave on channel churn, fatigue, dissatisfaction, dead groups"
+    doc = "members leave on channel churn x frailty, fatigue, dissatisfaction, dead groups"
     reads = ("strategy.churn", "strategy.satisfaction.pivot", "strategy.koc_program",
              "strategy.membership", "mechanisms.koc", "groups.churn_beta",
              "groups.neutral_activity", "channels")
-    columns = clock_columns("churn", "churn")
+    columns = (
+        *clock_columns("churn", "churn"),
+        Column("frailty", np.float32, 1.0, "x churn hazard: gamma(mean 1, shape "
+               "strategy.churn.frailty_shape), drawn when the user first joins; 1 without"),
+    )
 
     def __init__(self, model):
         super().__init__(model)
-        self.base = np.array([-math.log1p(-min(c.monthly_churn, 1 - 1e-12)) / 30.0
-                              for c in self.cfg.channels.profiles()], dtype=np.float64)
+        c = self.cfg.strategy.churn
+        if c.channel_churn_reading not in READINGS:
+            raise ConfigError(f"strategy.churn.channel_churn_reading={c.channel_churn_reading!r} "
+                              f"is not allowed; allowed: {', '.join(READINGS)}")
+        self.shape = float(c.frailty_shape)
+        self.base = np.array([base_hazard(ch.monthly_churn, self.shape, c.channel_churn_reading)
+                              for ch in self.cfg.channels.profiles()], dtype=np.float64)
         self.koc = koc_active(self.cfg)
+
+    def _draw_frailty(self, ids: np.ndarray) -> None:
+        if self.shape > 0 and len(ids):
+            self.users.frailty[ids] = gamma_frailty(self.stream("frailty"), ids, self.shape)
+
+    def init_state(self) -> None:
+        super().init_state()
+        self._draw_frailty(self.model.members())
+
+    def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
+        super().on_join(ids, day, source)
+        self._draw_frailty(ids)
 
     def step(self, day: int) -> None:
         u, cfg = self.users, self.cfg
@@ -41,6 +118,8 @@ class Churn(MemberClockMechanism):
         x = x + cfg.groups.churn_beta * (np.float32(cfg.groups.neutral_activity)
                                          - u.group_activity[ids])
         hazard = self.base[u.channel[ids]] * np.exp(x)
+        if self.shape > 0:
+            hazard = hazard * u.frailty[ids]
         if self.koc:
             hazard = np.where(u.koc[ids], hazard * s.koc_program.churn_mult, hazard)
         if s.membership.enabled:
