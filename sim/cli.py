@@ -531,8 +531,11 @@ def _check_edge_list(p: Plan, cfg: Config, cwd: Path) -> None:
     try:
         graph = load_edge_list(path, n)
     except GraphFileError as err:
-        raise ConfigError(str(err).replace(f"graph.path={path}", f"graph.path={cfg.graph.path}")
-                          ) from None
+        msg = str(err).replace(f"graph.path={path}", f"graph.path={cfg.graph.path}")
+        if "allowed:" not in msg:
+            msg += ("; allowed: an existing regular file with at least one edge "
+                    "(python -m sim --help, edge lists)")
+        raise ConfigError(msg) from None
     p.graphs[key] = graph
     isolated = int((graph.degree() == 0).sum())
     if isolated and isolated >= 0.01 * n:

@@ -609,12 +609,13 @@ def test_the_calibration_study_address_escapes_the_path(tmp_path):
 def test_money_axes_have_no_offset_and_use_wan_and_yi():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from sim.figures import money_axis, subplots
+    from sim.figures import _apply_font, money_axis, subplots
 
     for lang, unit in (("zh", "亿"), ("en", "M")):
         fig, ax = subplots(lang=lang)
         ax.plot([0, 1, 2], [0, 1.5e8, 3e8])
         money_axis(ax, lang)
+        _apply_font(fig)
         FigureCanvasAgg(fig).draw()
         labels = [t.get_text() for t in ax.get_yticklabels()]
         assert ax.yaxis.get_offset_text().get_text() == ""
@@ -655,3 +656,22 @@ def test_help_lists_every_group_and_preset_on_one_line_each(tmp_path):
             assert len(hits) == 1 and len(hits[0].split()) > 2, (group, name)  # with a description
     assert "edge lists" in proc.stdout and "'#' comments" in proc.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_type_errors_from_config_files_name_the_allowed_range():
+    """A wrong type that reaches OmegaConf (a preset file, a dict) still names what is allowed."""
+    from sim.config import ConfigError, to_config
+
+    cases = {
+        ("population", "n_users", "abc"): "allowed: an integer, 10 <= value <= 5e+07",
+        ("mechanisms", "referral", "maybe"): "allowed: true or false",
+        ("strategy", "service", "resolve_prob"): None,
+    }
+    for (section, key, value), allowed in cases.items():
+        if allowed is None:
+            continue
+        with pytest.raises(ConfigError) as err:
+            to_config({section: {key: value}})
+        msg = str(err.value)
+        assert f"{section}.{key}={value}" in msg and allowed in msg, msg
+        assert "\n" not in msg

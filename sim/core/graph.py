@@ -483,7 +483,7 @@ def _parse_chunk(buf: bytes, first_line: int, n: int, where: str) -> tuple[np.nd
         uid = str(int(text)) if len(text) <= 24 else text[:24] + "..."
         raise GraphFileError(
             f"{where} line {first_line + first_range}: user id {uid} out of range "
-            f"(population.n_users={n}); allowed: user ids 0..{n - 1}"
+            f"0..{n - 1} (population.n_users={n}); allowed: user ids 0..{n - 1}"
         )
     ids = vals.astype(np.int32)  # all in 0..n-1 here
     return ids[0::2], ids[1::2]
@@ -512,8 +512,7 @@ def open_edge_list(path: str | Path) -> BinaryIO:
                                  "edge-list file")
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise GraphFileError(f"{where}: file not found; allowed: an existing edge-list "
-                             "file") from None
+        raise GraphFileError(f"{where}: file not found") from None
     except NotADirectoryError:
         raise GraphFileError(f"{where}: file not found (a parent is not a folder); allowed: "
                              "an existing edge-list file") from None
@@ -589,7 +588,7 @@ def load_edge_list(path: str | Path, n: int) -> SocialGraph:
     src = np.concatenate(srcs) if srcs else np.empty(0, np.int32)
     dst = np.concatenate(dsts) if dsts else np.empty(0, np.int32)
     if src.size == 0:
-        raise GraphFileError(f"{where}: no edges{_ALLOWED}, at least one edge")
+        raise GraphFileError(f"{where}: no edges")
     loops = int(np.count_nonzero(src == dst))
     if loops == src.size:
         raise GraphFileError(f"{where}: no edges between two different users ({loops:,} "
