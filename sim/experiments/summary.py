@@ -107,8 +107,11 @@ def pair_summary(sweep, table, kpi: str, base: str, arm: str, lang: str, cross: 
     elif strata and len(bad) == len(strata):
         rec = T("ex.avoid_all", lang, arm=arm, base=base, kpi=kl, where=where_all)
     elif good or bad:
-        rec = T("ex.mixed", lang, arm=arm, base=base, kpi=kl, good=names(good), bad=names(bad),
-                ns=names(ns))
+        parts = ([T("ex.mixed_good", lang, arm=arm, kpi=kl, list=names(good))] if good else []) \
+            + ([T("ex.mixed_bad", lang, base=base, list=names(bad))] if bad else []) \
+            + ([T("ex.mixed_ns", lang, list=names(ns))] if ns else [])
+        rec = T("ex.mixed_head", lang) + T("ex.sep", lang).join(parts) + \
+            ("。" if lang == "zh" else ".")
     else:
         rec = T("ex.none", lang, kpi=kl, n=n_pairs)
     days = int(sweep.runs["days"].iloc[0])
@@ -163,26 +166,31 @@ def mechanism_reasons(table, arm: str, lang: str, top: int = 3) -> list[str]:
 
 
 def attribution_reasons(effects, lang: str, kpi: str, top: int = 3) -> list[str]:
-    """The largest Shapley shares (averaged over strata), then an interaction that matters."""
+    """The largest Shapley shares, then the interaction that matters most; per stratum
+    (prefixed with its name) when there are several, since markets differ."""
     if effects is None or effects.empty:
         return []
     fmt = KPIS[kpi][2]
-    sh = effects[effects["kind"] == "shapley"]
-    avg = sh.groupby("term", sort=False)[["mean", "lo", "hi"]].mean()
-    total = effects[effects["kind"] == "total"]["mean"].mean()
-    avg = avg.reindex(avg["mean"].abs().sort_values(ascending=False).index)
+    strata = list(dict.fromkeys(effects["stratum"]))
+    many = len(strata) > 1
     out = []
-    for term, r in avg.head(top).iterrows():
-        share = f"{100 * r['mean'] / total:.0f}%" if total else "n/a"
-        out.append(T("ex.reason_lever", lang, factor=term, money=fmt_diff(r["mean"], fmt, lang),
-                     share=share, lo=fmt_diff(r["lo"], fmt, lang), hi=fmt_diff(r["hi"], fmt, lang)))
-    inter = effects[(effects["kind"] == "interaction") & effects["matters"]]
-    if not inter.empty:
-        g = inter.groupby("term")["mean"].mean()
-        term = g.abs().idxmax()
-        out.append(T("ex.reason_interaction", lang, term=term, money=fmt_diff(g[term], fmt, lang)))
-    if effects["stratum"].nunique() > 1 and out:
-        out[0] += T("ex.reason_avg", lang, noun=T("noun.strata", lang))
+    for stratum in strata:
+        e = effects[effects["stratum"] == stratum]
+        total = e[e["kind"] == "total"]["mean"].iloc[0]
+        sh = e[e["kind"] == "shapley"]
+        sh = sh.reindex(sh["mean"].abs().sort_values(ascending=False).index)
+        prefix = T("ex.prefix", lang, name=_name(stratum)) if many else ""
+        for _, r in sh.head(2 if many else top).iterrows():
+            share = f"{100 * r['mean'] / total:.0f}%" if total else "n/a"
+            out.append(prefix + T("ex.reason_lever", lang, factor=r["term"],
+                                  money=fmt_diff(r["mean"], fmt, lang), share=share,
+                                  lo=fmt_diff(r["lo"], fmt, lang),
+                                  hi=fmt_diff(r["hi"], fmt, lang)))
+        inter = e[(e["kind"] == "interaction") & e["matters"]]
+        if not inter.empty:
+            r = inter.loc[inter["mean"].abs().idxmax()]
+            out.append(prefix + T("ex.reason_interaction", lang, term=r["term"],
+                                  money=fmt_diff(r["mean"], fmt, lang)))
     return out
 
 
