@@ -331,6 +331,12 @@ TEXT: dict[str, dict[str, str]] = {
     "report.factor.other": {"zh": '其他杠杆', "en": 'other levers'},
     "report.ex.action": {"zh": '怎么做', "en": 'What to do'},
     "report.ex.action_line": {"zh": '优化研究的推荐设置：{settings}（相对 {base}：{o1} {d1}，{o2} {d2}）', "en": "the optimiser's recommended settings: {settings} (vs {base}: {o1} {d1}, {o2} {d2})"},
+    "report.ex.mixed_head": {"zh": '结论因市场而异：', "en": 'It depends on the market: '},
+    "report.ex.mixed_good": {"zh": '{arm} 在 {list} 的{kpi}更高', "en": '{arm} earns more {kpi} in {list}'},
+    "report.ex.mixed_bad": {"zh": '{base} 在 {list} 更高', "en": '{base} earns more in {list}'},
+    "report.ex.mixed_ns": {"zh": '{list} 无显著差异', "en": 'no clear difference in {list}'},
+    "report.ex.sep": {"zh": '；', "en": '; '},
+    "report.ex.prefix": {"zh": '{name}：', "en": '{name}: '},
     # (end of report keys)
     # --- dash: the dashboard
     "dash.title": {"zh": "siyu-sim 私域策略看板", "en": "siyu-sim: private-domain strategy dashboard"},
