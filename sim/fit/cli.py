@@ -60,8 +60,8 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="Hydra override for every run, e.g. strategy=promotion_heavy (repeat)")
     f.add_argument("--sampler-seed", type=int, default=0)
-    f.add_argument("--refine", type=int, default=2, help="Gauss-Newton steps from the best trial "
-                   "(each a study trial)")
+    f.add_argument("--refine", type=int, default=4, help="at most this many Gauss-Newton steps "
+                   "from the best trial (each a study trial; stops when a step gains < 2%%)")
     f.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples for the "
                    "targets' standard errors")
     f.add_argument("--install", action="store_true", help="copy the fitted preset into conf/")

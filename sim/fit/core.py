@@ -476,14 +476,15 @@ def target_cov(spec: FitSpec, problem: Problem, n_sim: float | None = None) -> n
     return r * np.outer(tau, tau)
 
 
-def gauss_newton(problem: Problem, values: dict[str, float], m0: np.ndarray, J: np.ndarray
-                 ) -> dict[str, float]:
-    """One Levenberg-damped Gauss-Newton step on the objective, kept inside the bounds."""
+def gauss_newton(problem: Problem, values: dict[str, float], m0: np.ndarray, J: np.ndarray,
+                 damping: float = 1.0) -> dict[str, float]:
+    """One Levenberg-damped Gauss-Newton step on the objective, kept inside the bounds
+    (``damping`` x 1e-3 x mean curvature; larger = a shorter step toward steepest descent)."""
     tau = np.array([t.tolerance for t in problem.targets])
     r = (m0 - np.array([t.value for t in problem.targets])) / tau
     A = J / tau[:, None]
     H = A.T @ A
-    lam = 1e-3 * max(np.trace(H), 1e-12) / len(problem.params)
+    lam = damping * 1e-3 * max(np.trace(H), 1e-12) / len(problem.params)
     du = -np.linalg.solve(H + lam * np.eye(len(H)), A.T @ r)
     out = {}
     for j, p in enumerate(problem.params):
@@ -539,7 +540,7 @@ def holdout_errors(day: np.ndarray, actual: np.ndarray, pred: np.ndarray, lo: in
 
 
 def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: int = 0,
-        refine: int = 2, command: str = "", echo: Callable[[str], None] | None = print
+        refine: int = 4, command: str = "", echo: Callable[[str], None] | None = print
         ) -> FitResult:
     """Run (or resume) the study, check the best values on fresh seeds, forecast, write."""
     from sim.fit.report import write_outputs
@@ -563,8 +564,9 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
             if not t.user_attrs.get("gauss_newton"):
                 break
             done += 1
+        damping = 1.0
         for _ in range(max(0, refine - done)):
-            proposal = gauss_newton(problem, best, m0, J)
+            proposal = gauss_newton(problem, best, m0, J, damping)
             seen = any(all(abs(t.params.get(k, math.nan) - v) <= 1e-9 * max(1.0, abs(v))
                            for k, v in proposal.items()) for t in complete)
             if seen:
@@ -575,10 +577,15 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
             complete = _complete(study)
             new_best = min(complete, key=lambda t: t.value)
             if new_best.number == best_t.number:
-                break
+                damping *= 30.0    # Levenberg-Marquardt: a shorter step from the same point
+                continue
+            damping = max(damping / 30.0, 1.0)
+            gain = best_t.value - new_best.value
             best_t = new_best
             best = {p.key: round_value(p, best_t.params[p.key]) for p in problem.params}
             m0, J = jacobian(ev, problem, best)
+            if gain < max(0.5, 0.02 * best_t.value):    # converged: steps no longer pay
+                break
         history = sorted(({"trial": t.number, "objective": t.value, "params": t.params,
                            "measured": t.user_attrs.get("measured", {}),
                            "start": bool(t.user_attrs.get("start")),
