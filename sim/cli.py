@@ -35,7 +35,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import paths
 from sim.config import Config, ConfigError, register_configs, to_config
-from sim.config import allowed_text, field_kind
+from sim.config import allowed_text, field_kind, validate
 from sim.paths import group_options
 
 GROUPS = ("market", "strategy", "graph", "dealer", "channel", "experiment")
@@ -486,15 +486,27 @@ def plan(overrides: list[str], *, multirun: bool = False, check_memory: bool = T
     with Composer() as composer:
         jobs = _expand(parsed, composer, overrides) if multirun else [list(overrides)]
         configs, first = [], None
+        done: dict[tuple, Config] = {}  # first config of each (presets, keys) shape
         for i, job in enumerate(jobs):
             try:
-                node = composer.compose(job)
-                check_hydra_node(node)
-                cfg = _task_config(node)
+                parsed_job = _parse(job)
+                shape = (tuple(o.input_line for o in parsed_job if _is_group(o)),
+                         tuple(o.key_or_group for o in parsed_job if not _is_group(o)))
+                if shape in done:  # same presets, same keys: only the values differ
+                    cfg = copy.deepcopy(done[shape])
+                    for o in parsed_job:
+                        if not _is_group(o) and not o.key_or_group.startswith("hydra"):
+                            _set_value(cfg, o.key_or_group, o.value())
+                    validate(cfg)
+                else:  # Hydra's own composition, in full
+                    node = composer.compose(job)
+                    check_hydra_node(node)
+                    cfg = _task_config(node)
+                    done[shape] = cfg
+                    first = node if first is None else first
             except ConfigError as err:
                 raise ConfigError(_in_job(err, i, jobs)) from None
             configs.append(cfg)
-            first = node if first is None else first
         assert first is not None
         p = Plan(list(overrides), multirun, configs, jobs, first)
         _plan_dir(p, composer)
@@ -508,6 +520,21 @@ def plan(overrides: list[str], *, multirun: bool = False, check_memory: bool = T
     if check_memory:
         _check_memory(p)
     return p
+
+
+def _set_value(cfg: Config, key: str, value: Any) -> None:
+    """Set a checked KEY=VALUE override on a Config as OmegaConf would convert it."""
+    *path, name = key.lstrip("+").split(".")
+    obj: Any = cfg
+    for part in path:
+        obj = getattr(obj, part)
+    kind = field_kind(key.lstrip("+"))
+    if value is not None:
+        if kind == "float":
+            value = float(value)
+        elif kind in ("str", "date"):
+            value = str(value)
+    setattr(obj, name, value)
 
 
 def _in_job(err: ConfigError, i: int, jobs: list[list[str]]) -> str:

@@ -73,6 +73,8 @@ class Estimate:
             return "population.scale", cfg.population.scale
         if part == "transactions":
             return "export.transactions", True
+        if part == "counterfactual" and self.parts["users"] < self.parts["counterfactual"]:
+            return "counterfactual", True
         return "population.n_users", cfg.population.n_users
 
 
@@ -126,6 +128,9 @@ def estimate(cfg) -> Estimate:
         "staff": staff * BYTES["staff"],
         "groups": groups * BYTES["group"],
     }
+    if getattr(cfg, "counterfactual", False):  # a second model on the same graph, alive at once
+        parts["counterfactual"] = (parts["users"] + parts["stores"] + parts["staff"]
+                                   + parts["groups"])
     if cfg.export.transactions:  # at most one purchase per need cycle per user, plus one
         per_user = cfg.days / max(1.0, cfg.market.need_cycle_days) + 1
         counts["purchases"] = n * per_user
