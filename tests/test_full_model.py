@@ -243,7 +243,9 @@ def test_every_lever_has_a_cost():
     assert koc["cost"] > base["cost"], "KOC rewards and events cost money"
     s = base
     assert s["gross_profit"] == pytest.approx(
-        0.15 * s["revenue"] + s["fee_revenue"] - s["cost"], rel=1e-9)
+        0.15 * (s["revenue"] + s["discount"]) - s["discount"] + s["fee_revenue"] - s["cost"],
+        rel=1e-9)
+    assert s["cost"] == pytest.approx(sum(v for k, v in s.items() if k.startswith("cost_")))
 
 
 def test_store_recruits_come_only_from_in_store_buyers():

@@ -46,6 +46,11 @@ class PromotionConfig:
     annoyance: float = param(0.005, 0.0, 1.0, unit="satisfaction lost per promo by a service-"
                              "seeking user", source="DOMAIN.md: promotion spam buries posts, "
                              "hurts the experience (seed 000)")
+    delight: float = param(0.15, 0.0, 10.0, unit="satisfaction gained per promotion per unit of "
+                           "depth x deal-proneness (x the room left)", source="assumption, set "
+                           "so that at 15% off a promotion's average effect on satisfaction is "
+                           "about zero (DelVecchio, Henard & Freling 2006: no average effect on "
+                           "brand preference)")
     deal_drift: float = param(0.015, 0.0, 1.0, unit="deal-proneness gained per promotion "
                               "purchase per unit of depth", source="assumption; Mela, Gupta & "
                               "Lehmann 1997: promotions make consumers more promotion-sensitive "
@@ -285,12 +290,6 @@ class EventsConfig:
 
 
 @dataclass
-class CostConfig:
-    per_member_month: float = param(1.0, 0.0, 1e6, unit="yuan per member per month (operators)",
-                                    source="assumption")
-
-
-@dataclass
 class RecallConfig:
     """Win-back of lapsed former members (seed 002: surveys and recalls of lost high-value
     users, 10+ purchases and none in six months)."""
@@ -306,6 +305,12 @@ class RecallConfig:
                                "members at satisfaction = pivot who come back")
     cost_per_contact: float = param(5.0, 0.0, 1e6, unit="yuan per contact (survey, call, "
                                     "coupon)", source="assumption")
+
+
+@dataclass
+class CostConfig:
+    per_member_month: float = param(1.0, 0.0, 1e6, unit="yuan per member per month (operators)",
+                                    source="assumption")
 
 
 @dataclass

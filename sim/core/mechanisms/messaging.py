@@ -1,8 +1,14 @@
 """Brand messaging: promotions and content sent to every member on a weekly calendar.
 
-Promotions build fatigue (LITERATURE P19, subscriber fatigue) and annoy users who came
-for service (seed 000: promotion spam buries posts and hurts the experience); their pull
-on purchases is applied by the purchase mechanism on promo days. Content raises the
+Promotions build fatigue with every message (LITERATURE P19, subscriber fatigue), which
+raises churn from the private domain (seed 000: promotion spam in groups). How a promotion
+changes satisfaction with the brand depends on who receives it and how deep it is: users who
+came for service are annoyed by every message (``annoyance x service need x (1 -
+deal-proneness)``: seed 000, spam buries posts and hurts the experience), deal-seekers are
+pleased in proportion to the depth (``delight x depth x deal-proneness``); on average the
+two roughly cancel at the default depth, as DelVecchio, Henard & Freling (2006) find no
+average effect of promotions on brand preference. Their pull on purchases is applied by the
+purchase mechanism on promo days. Content raises the
 satisfaction of users who want news and product information (DOMAIN.md, Honor's tiers).
 Both reach a member through the member's channel (``channels.*.reach``); content lands
 with the channel's trust (WeCom "feels like talking to a brand"). Running the private
@@ -71,8 +77,9 @@ class Messaging(Mechanism):
         if promo:
             today.promo, today.promo_depth = True, s.promotion.depth
             u.fatigue[members] += np.float32(s.promotion.fatigue_per_message) * reach
-            sat -= (s.promotion.annoyance * reach * self.service_need[seg]
-                    * (1 - u.deal_prone[members]) * sat)
+            deal = u.deal_prone[members]
+            sat -= (s.promotion.annoyance * reach * self.service_need[seg] * (1 - deal) * sat)
+            sat += s.promotion.delight * s.promotion.depth * reach * deal * (1 - sat)
             today.new_cost_campaigns += s.promotion.cost_per_campaign
         if content:
             today.content = True
