@@ -34,8 +34,15 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from sim import paths
-from sim.config import Config, ConfigError, register_configs, to_config
-from sim.config import allowed_text, field_kind, validate
+from sim.config import (
+    Config,
+    ConfigError,
+    allowed_text,
+    field_kind,
+    register_configs,
+    to_config,
+    validate,
+)
 from sim.paths import group_options
 
 GROUPS = ("market", "strategy", "graph", "dealer", "channel", "experiment")
@@ -593,16 +600,9 @@ def _check_memory(p: Plan) -> None:
         n_jobs = int(p.node.hydra.launcher.get("n_jobs", -1) or -1)
         cores = os.cpu_count() or 1
         at_once = min(len(p.configs), cores + 1 + n_jobs if n_jobs < 0 else n_jobs)
-    seen = set()
-    for cfg in p.configs:
-        sig = (cfg.population.n_users, cfg.population.scale, cfg.graph.kind, cfg.graph.m,
-               cfg.graph.k, cfg.graph.path, cfg.strategy.acquisition.users_per_store,
-               cfg.strategy.acquisition.staff_per_store, cfg.groups.capacity,
-               cfg.mechanisms.groups, cfg.export.transactions, cfg.days)
-        if sig in seen:
-            continue
-        seen.add(sig)
-        check_fits(cfg, jobs_at_once=at_once)
+    from sim.memory import estimate
+
+    check_fits(max(p.configs, key=lambda c: estimate(c).total), jobs_at_once=at_once)
 
 
 # ------------------------------------------------------------------ run dirs
@@ -946,7 +946,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", EXIT_INT)
     _STATE["claim"] = c if not p.multirun else None
     _STATE["graphs"] = dict(p.graphs) if not p.multirun else {}
-    rest = [a for a in overrides if not a.startswith(f"{p.dir_key}=")]
+    rest = [a for a in overrides if not a.lstrip("+").startswith(f"{p.dir_key}=")]
     # Hydra's parser wants the options first, then the overrides in one block
     sys.argv = [sys.argv[0], *flags["argv"], *rest, dir_override]
     finished = False

@@ -131,8 +131,10 @@ def human_summary(s: dict[str, Any], out_dir: Path, lang: str = DEFAULT_LANG) ->
     def pct(x):
         return _pct(x, lang)
 
+    na = tr("cli.na", lang)
+
     def num(x):
-        return "n/a" if x is None or x != x else f"{x:.2f}"
+        return na if x is None or x != x else f"{x:.2f}"
 
     scale = (tr("cli.scale", lang, scale=f"{s['population_scale']:,}",
                 real=f"{s['real_users']:,}") + " " if s["population_scale"] > 1 else "")
@@ -146,7 +148,7 @@ def human_summary(s: dict[str, Any], out_dir: Path, lang: str = DEFAULT_LANG) ->
            repurchase=pct(s["repurchase_rate"]), referral=pct(s["referral_share"])),
         tr("cli.money", lang, purchases=f"{s['purchases']:,}", revenue=money(s["revenue"], lang),
            cost=money(s["cost"], lang), roi=num(s["roi"]),
-           nps="n/a" if nps is None or nps != nps else f"{nps:.0f}",
+           nps=na if nps is None or nps != nps else f"{nps:.0f}",
            top20=pct(s["top20_revenue_share"])),
         tr("cli.timing", lang, build=f"{t['build_s']:.2f}", run=f"{t['run_s']:.2f}",
            per_day=f"{1000 * t['run_s'] / max(1, s['days']):.2f}"),

@@ -13,9 +13,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import io
 import json
 import os
 import random
@@ -295,13 +293,10 @@ def test_the_edge_list_error_quotes_no_more_than_a_short_prefix(tmp_path, monkey
 
 E2E = [
     ("fifo_does_not_hang", _fifo, ["named pipe"]),
-    ("dev_zero_does_not_grow", ["graph=edge_list", "graph.path=/dev/zero", "population.n_users=100"],
-     ["character device"]),
     ("sweep_writes_no_multirun_yaml", ["-m", "population.n_users=-5"], ["population.n_users=-5"]),
     ("sweep_unknown_preset_one_line", ["-m", "market=phonee"], ["did you mean phone"]),
     ("callback_creates_no_folder", ["+hydra.callbacks.x._target_=os.makedirs",
                                     "+hydra.callbacks.x.name=made_by_callback"], ["_target_"]),
-    ("too_big_for_memory", ["population.n_users=50000000"], ["needs about", "GiB"]),
 ]
 
 
@@ -311,8 +306,7 @@ def test_bad_input_end_to_end(tmp_path, overrides, fragments):
     work = tmp_path / "work"
     work.mkdir()
     before = tree(tmp_path)
-    extra = {"SIYU_MEMORY_LIMIT": "8G"} if "population.n_users=50000000" in args else {}
-    proc = run_cli(work, *args, "days=5", timeout=60, **extra)
+    proc = run_cli(work, *args, "days=5", timeout=60)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == EXIT_CONFIG, proc.stderr
     assert len(lines) == 1 and lines[0].startswith("siyu-sim: error: "), proc.stderr
@@ -491,11 +485,9 @@ def test_a_single_run_killed_at_random_points_resumes_to_the_same_numbers(tmp_pa
     assert run_cli(tmp_path, *args, f"hydra.run.dir={ref}").returncode == 0
     rng = random.Random(16)
     run_dir = tmp_path / "killed"
-    kills = 0
-    for _ in range(3):
+    for _ in range(2):
         p = start_cli(tmp_path, *args, f"hydra.run.dir={run_dir}")
         if _kill_after(p, rng.uniform(0.5, 4.0)):
-            kills += 1
             # never a finished-looking dir with another run's files
             assert not (run_dir / "summary.json").exists() or consistent(run_dir)
             continue
@@ -518,7 +510,7 @@ def test_a_sweep_killed_at_random_points_resumes_to_the_same_numbers(tmp_path):
     assert proc.returncode == 0, proc.stderr
     sweep = tmp_path / "killed"
     rng = random.Random(1616)
-    for _ in range(4):
+    for _ in range(3):
         p = start_cli(tmp_path, *args, f"hydra.sweep.dir={sweep}")
         if not _kill_after(p, rng.uniform(1.0, 5.0)):
             break
