@@ -139,7 +139,7 @@ def test_member_channel_and_referral_columns_are_used_when_present(tmp_path):
 
     rows = []
     for i in range(40):
-        for d in ("2024-01-0%d" % (1 + i % 5), "2024-03-01"):
+        for d in (f"2024-01-0{1 + i % 5}", "2024-03-01"):
             rows.append([f"u{i}", d, 20 + i, "yes" if i % 4 else "no",
                          "wecom" if i % 3 else "store", f"u{i - 1}" if i % 2 else ""])
     path = _write(tmp_path / "log.csv", rows,
@@ -251,7 +251,8 @@ def test_round_trip_recovers_known_settings_within_their_cis(known_log, tmp_path
     # resumable: the same command adds no trial
     n_trials = res["trials"]
     assert main([*argv, "--check-seeds", "101"]) == 0               # check seeds: not in the study
-    assert json.loads((out / "fit.json").read_text())["trials"] == n_trials
+    res = json.loads((out / "fit.json").read_text())
+    assert res["trials"] == n_trials
     # the preset runs as market=known_brand, with any strategy or study
     conf = tmp_path / "conf"
     shutil.copytree(CONF_DIR, conf)

@@ -35,7 +35,7 @@ from sim.calibration.core import (
     Evaluator,
     _complete,
     _exclusive,
-    objective,
+    open_study,
     round_value,
     run_study,
     set_values,
@@ -135,7 +135,6 @@ def prepare(log: TransactionLog, *, calibration_end: str | None = None, horizon:
                    retention=tg.retention(c, w), overrides=tuple(overrides), notes=notes)
     spec.market, spec.market_why = choose_market(m["median_gap_days"], market)
     if log.channel is not None:
-        first_rows = c.start  # a customer's first daily row; channel of the log row on that day
         ch = _first_channel(log, days, c)
         vals, counts = np.unique(ch, return_counts=True)
         top = str(vals[np.argmax(counts)])
@@ -148,7 +147,6 @@ def prepare(log: TransactionLog, *, calibration_end: str | None = None, horizon:
             notes.append(f"channel column: first purchases mostly in {top!r} "
                          f"({100 * share:.0f}%), not a simulated landing channel "
                          f"({', '.join(LANDING)}): reported only")
-        del first_rows
     if log.referred is not None:
         notes.append(f"referred_by column: {100 * log.referred[c.ids].mean():.1f}% of customers "
                      "were referred (compared with the simulated referral_share in the report)")
@@ -240,15 +238,40 @@ class BrandEvaluator(Evaluator):
         return out
 
 
+def days_per_repeat(spec: FitSpec) -> float:
+    """The cohort's days of exposure (first purchase to calibration end, summed over
+    customers) per repeat purchase: the mean time between purchases if nobody dropped out."""
+    c, w = spec.customers, spec.window
+    exposure = float(np.sum(w.cal_end - c.first[c.first <= w.cal_end]))
+    return exposure / max(spec.measures["repeat_tx"], 1.0)
+
+
+def log_guess(spec: FitSpec, problem: Problem, start: dict[str, float]) -> dict[str, float]:
+    """A second starting point read off the log (trial 1, after the preset): need cycle =
+    days of exposure per repeat purchase, spread 1, spend sigma = the log's sd of log amount,
+    channel churn 2% a month (customers who stay, buying slowly); other parameters at the
+    preset. It seeds the search in the slow-buyer region, which a preset built for frequent
+    buyers is far from."""
+    guess = dict(start)
+    for p in problem.params:
+        if p.key == "market.need_cycle_days":
+            guess[p.key] = days_per_repeat(spec)
+        elif p.key == "market.need_cycle_spread":
+            guess[p.key] = 1.0
+        elif p.key == "market.spend_sigma":
+            guess[p.key] = spec.measures["spend_log_sd"]
+        elif p.key.startswith("channels.") and p.key.endswith(".monthly_churn"):
+            guess[p.key] = 0.02
+    return {p.key: round_value(p, min(max(guess[p.key], p.low), p.high)) for p in problem.params}
+
+
 def default_params(spec: FitSpec, landing: str) -> tuple[Param, ...]:
     """The four free parameters and their bounds. The need cycle's bounds span from 1/8 of the
     log's median gap between purchases (frequent buyers) to 5x the cohort's days of exposure
     per repeat purchase (sum over customers of days from first purchase to the calibration
     end / repeat purchases): a buyer base where most customers rarely come back (CDNOW-like)
     has a long mean cycle, and its repeaters' gaps are short."""
-    c, w = spec.customers, spec.window
-    exposure = float(np.sum(w.cal_end - c.first[c.first <= w.cal_end]))
-    per_repeat = exposure / max(spec.measures["repeat_tx"], 1.0)
+    per_repeat = days_per_repeat(spec)
     lo = max(1.0, round(max(spec.measures["median_gap_days"], 1.0) / 8, 2))
     hi = min(10_000.0, float(f"{max(5 * per_repeat, 4 * lo):.3g}"))
     return (
@@ -362,12 +385,16 @@ def bgnbd_forecast(spec: FitSpec) -> dict[str, Any]:
 
 def bgnbd_params(c: tg.Customers, w: tg.Window, weights: np.ndarray) -> dict[str, float]:
     """BG/NBD on a simulated cohort (customers with weight > 0; unweighted), for the report."""
+    import contextlib
+    import io
+
     from sim.data import clv
 
     keep = np.isin(c.cid, c.ids[weights > 0]) & (c.day <= w.cal_end)
     try:
-        fit = clv.fit_transactions({"customer_id": c.cid[keep], "date": c.day[keep],
-                                    "amount": c.amount[keep]}, w.cal_end, w.cal_end, unit=7.0)
+        with contextlib.redirect_stdout(io.StringIO()):   # lifetimes prints failed fits
+            fit = clv.fit_transactions({"customer_id": c.cid[keep], "date": c.day[keep],
+                                        "amount": c.amount[keep]}, w.cal_end, w.cal_end, unit=7.0)
     except Exception:   # a degenerate simulated cohort: the report shows n/a
         return {}
     return {**fit.bgnbd, **{f"gg_{k}": v for k, v in fit.gamma_gamma.items()}}
@@ -549,6 +576,16 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
     t0 = time.perf_counter()
     ev = BrandEvaluator(problem, spec)
     with _exclusive(out_dir):
+        # trial 0: the preset (as sim.calibration does); trial 1: a guess read off the log
+        study = open_study(problem, out_dir, sampler_seed)
+        start = {p.key: min(max(v, p.low), p.high) for p, v in
+                 zip(problem.params, ev.start_values().values(), strict=True)}
+        if not study.trials:
+            study.enqueue_trial(start, user_attrs={"start": True})
+        guess = log_guess(spec, problem, start)
+        if not any(all(abs(t.params.get(k, math.nan) - v) <= 1e-9 * max(1.0, abs(v))
+                       for k, v in guess.items()) for t in study.trials) and guess != start:
+            study.enqueue_trial(guess, user_attrs={"log_guess": True})
         study = run_study(problem, out_dir, ev, trials=problem.trials, sampler_seed=sampler_seed,
                           echo=echo)
         complete = _complete(study)
@@ -558,19 +595,25 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
         best = {p.key: round_value(p, best_t.params[p.key]) for p in problem.params}
         # local refinement: Gauss-Newton steps from the best trial, each run as a study trial
         m0, J = jacobian(ev, problem, best)
-        # a resumed study keeps the refinements it already made after its last search trial
-        done = 0
-        for t in sorted(complete, key=lambda t: -t.number):
-            if not t.user_attrs.get("gauss_newton"):
-                break
-            done += 1
-        damping = 1.0
-        for _ in range(max(0, refine - done)):
+        # a resumed study keeps the refinement it already made: it is recorded with the number
+        # of search (non-refinement) trials it started from and its budget
+        n_search = sum(not t.user_attrs.get("gauss_newton") for t in complete)
+        prev = study.user_attrs.get("refinement") or {}
+        done = (sum(bool(t.user_attrs.get("gauss_newton")) for t in complete
+                    if t.number > prev.get("after_trial", -1))
+                if prev.get("search_trials") == n_search else 0)
+        finished = prev.get("search_trials") == n_search and prev.get("stopped", False)
+        budget = 0 if finished and refine <= prev.get("refine", 0) else max(0, refine - done)
+        damping, stopped = 1.0, False
+        after = max(t.number for t in complete) if prev.get("search_trials") != n_search \
+            else prev.get("after_trial", -1)
+        for _ in range(budget):
             proposal = gauss_newton(problem, best, m0, J, damping)
             seen = any(all(abs(t.params.get(k, math.nan) - v) <= 1e-9 * max(1.0, abs(v))
                            for k, v in proposal.items()) for t in complete)
             if seen:
-                break
+                damping *= 30.0
+                continue
             study.enqueue_trial(proposal, user_attrs={"gauss_newton": True})
             run_study(problem, out_dir, ev, trials=len(complete) + 1, sampler_seed=sampler_seed,
                       echo=echo)
@@ -585,7 +628,12 @@ def fit(spec: FitSpec, problem: Problem, out_dir: str | Path, *, sampler_seed: i
             best = {p.key: round_value(p, best_t.params[p.key]) for p in problem.params}
             m0, J = jacobian(ev, problem, best)
             if gain < max(0.5, 0.02 * best_t.value):    # converged: steps no longer pay
+                stopped = True
                 break
+        study.set_user_attr("refinement", {"search_trials": n_search, "after_trial": after,
+                                           "refine": max(refine, prev.get("refine", 0)
+                                                         if prev.get("search_trials") == n_search else refine),
+                                           "stopped": stopped or finished})
         history = sorted(({"trial": t.number, "objective": t.value, "params": t.params,
                            "measured": t.user_attrs.get("measured", {}),
                            "start": bool(t.user_attrs.get("start")),

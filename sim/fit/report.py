@@ -50,7 +50,7 @@ def preset_texts(r: FitResult, command: str) -> dict[str, str]:
     other = {k: v for k, v in r.best.items() if not k.startswith("market.")}
     other["calendar.start_date"] = str(s.start_date)
     head = [
-        f"# Market preset fitted to a brand's transaction log (generated: do not edit by hand).",
+        "# Market preset fitted to a brand's transaction log (generated: do not edit by hand).",
         f"# Log: {Path(s.log.source).name}, {s.cohort_size:,} customers, calibration "
         f"{s.start_date} .. {s.date(s.cal_end)[0]}; base preset conf/market/{p.market}.yaml.",
         f"# Fitted by: {command}",
