@@ -46,6 +46,11 @@ class PromotionConfig:
     annoyance: float = param(0.005, 0.0, 1.0, unit="satisfaction lost per promo by a service-"
                              "seeking user", source="DOMAIN.md: promotion spam buries posts, "
                              "hurts the experience (seed 000)")
+    share_prob: float = param(0.05, 0.0, 1.0, unit="probability a fully deal-prone member "
+                              "forwards a promotion's coupon to a friend (x deal-proneness)",
+                              source="assumption; seeds 000/002: coupons shared to friends")
+    coupon_days: int = param(7, 0, 365, unit="days a shared coupon stays valid",
+                             source="assumption")
     delight: float = param(0.15, 0.0, 10.0, unit="satisfaction gained per promotion per unit of "
                            "depth x deal-proneness (x the room left)", source="assumption, set "
                            "so that at 15% off a promotion's average effect on satisfaction is "

@@ -110,15 +110,19 @@ def today_class(results: tuple[Result, ...]) -> type[Today]:
     return type("Today", (Today,), {"__slots__": tuple(names), "__init__": __init__})
 
 
-def book_public(users: Columns, today: Today, ids: np.ndarray, day: int, price: float) -> None:
-    """Record brand purchases outside the private domain by ``ids`` at list price."""
+def book_public(users: Columns, today: Today, ids: np.ndarray, day: int, price: float,
+                discount: float | np.ndarray = 0.0) -> None:
+    """Record brand purchases outside the private domain by ``ids`` at list price, less
+    ``discount`` (a shared coupon)."""
     gross = price * users.spend[ids].astype(np.float64)
+    net = gross * (1.0 - discount)
     users.public_buys[ids] += 1
-    users.public_revenue[ids] += gross
+    users.public_revenue[ids] += net
+    today.new_discount += float((gross - net).sum())
     users.owned_before[ids[users.state[ids] == PROSPECT]] = True  # a store purchase
     users.last_public_day[ids] = day
     today.new_public_purchases += len(ids)
-    today.new_public_revenue += float(gross.sum())
+    today.new_public_revenue += float(net.sum())
 
 
 def book_purchases(users: Columns, today: Today, ids: np.ndarray, day: int, price: float,

@@ -185,12 +185,13 @@ class SiyuModel(mesa.Model):
         for mech in self._hooks:
             mech.on_own(new, day)
 
-    def book_public(self, ids: np.ndarray, day: int) -> None:
+    def book_public(self, ids: np.ndarray, day: int, discount: float | np.ndarray = 0.0) -> None:
         """Book brand purchases outside the private domain (sorted non-members ``ids``) at
-        list price: prospects in store, owners and former members through public channels."""
+        list price less ``discount`` (a coupon a member shared): prospects in store, owners
+        and former members through public channels."""
         if len(ids) == 0:
             return
-        book_public(self.users, self.today, ids, day, self.config.market.price)
+        book_public(self.users, self.today, ids, day, self.config.market.price, discount)
         self._own(ids, day)
 
     def book(self, ids: np.ndarray, day: int, discount: float,

@@ -61,6 +61,8 @@ class Purchase(Mechanism):
         Column("need_start", np.float64, 0.0, "day the current need clock started"),
         Column("need_due", np.float64, np.inf, "day the need falls due"),
         Column("need_k", np.int32, 0, "needs so far (the need clock's draw counter)"),
+        Column("coupon_until", np.int32, -1, "last day of a promotion coupon a member shared "
+               "with this prospect, -1 = none"),
         Column("deal_drift", np.float32, 0.0, "deal-proneness gained from promotion purchases "
                "(Mela et al. 1997); lowers full-price brand choice"),
     )
@@ -76,6 +78,10 @@ class Purchase(Mechanism):
                "(stockpiling)", COUNT, 0.0, total="promo_stockpiled"),
         Result("new_promo_expansion", "units", "extra units consumed (category expansion)",
                COUNT, 0.0, total="promo_expansion"),
+        Result("new_coupons_shared", "users", "prospects a member forwarded a promotion coupon "
+               "to today", COUNT, total="coupons_shared"),
+        Result("new_coupon_purchases", "purchases", "prospects' brand purchases with a shared "
+               "coupon", COUNT, total="coupon_purchases"),
         Result("new_lost_sales", "users", "members whose need arrived and who bought elsewhere",
                COUNT),
         Result("new_public_purchases", "purchases", "brand purchases outside the private "
@@ -91,6 +97,7 @@ class Purchase(Mechanism):
         self.mean_cycle = gamma(1 + 1 / self.shape)  # x need_scale: a user's mean cycle
         self.threshold = self.stream("need")
         self._booking = False  # True while this mechanism books the needs it fired
+        self.coupon_depth = 0.0  # the depth of the last promotion whose coupons were shared
 
     def init_state(self) -> None:
         # stationary start: the age of each user's current product is uniform over one mean
@@ -139,6 +146,27 @@ class Purchase(Mechanism):
         u.need_start[ids] -= shift
         u.need_due[ids] -= shift
 
+    def _share_coupons(self, day: int, depth: float) -> None:
+        """Members forward the day's coupon to a friend (seed 000/002: coupons shared to
+        friends, group-buying); a prospect who gets one may use it for ``coupon_days``."""
+        u, pr = self.users, self.cfg.strategy.promotion
+        members = self.model.members()
+        if len(members) == 0:
+            return
+        share = members[self.stream("share").uniform(members, day)
+                        < pr.share_prob * self._deal(members)]
+        if len(share) == 0:
+            return
+        friend = self.model.graph.sample_neighbors(share, self.stream("share_to").uniform(share, day))
+        ok = friend >= 0
+        ok[ok] = u.state[friend[ok]] == PROSPECT
+        friend, first = np.unique(friend[ok], return_index=True)
+        u.coupon_until[friend] = day + pr.coupon_days
+        fresh = u.recommended_by[friend] < 0
+        u.recommended_by[friend[fresh]] = share[ok][first][fresh]
+        self.coupon_depth = depth
+        self.model.today.new_coupons_shared += len(friend)
+
     def _deal(self, ids: np.ndarray) -> np.ndarray:
         """Deal-proneness now: the trait plus what earlier promotions taught (0-1)."""
         u = self.users
@@ -155,6 +183,8 @@ class Purchase(Mechanism):
                 due_before = u.need_due[members].copy()
                 self._pull_forward(members, day,
                                    1.0 + pr.acceleration * depth * self._deal(members))
+        if promo and pr.share_prob > 0:
+            self._share_coupons(day, depth)
         fired = np.flatnonzero(u.need_due <= day)
         if len(fired) == 0:
             return
@@ -167,6 +197,10 @@ class Purchase(Mechanism):
         p = np.where(owner, loyal, cfg.market.brand_share)
         p = p * np.clip(1.0 + u.wom[fired] + u.recommended[fired], 0.0, 2.0)
         m = st == MEMBER
+        coupon = ~m & (u.coupon_until[fired] >= day)
+        if coupon.any():  # a coupon a member shared pulls a prospect to the brand
+            c = fired[coupon]
+            p[coupon] = p[coupon] + pr.switching * self.coupon_depth * self._deal(c)
         full_price = ~m if promo else np.ones(len(fired), dtype=bool)
         if pr.full_price_penalty:
             p = np.where(full_price, p - pr.full_price_penalty * u.deal_drift[fired], p)
@@ -211,9 +245,11 @@ class Purchase(Mechanism):
             self.model.book(bought, day, depth if promo else 0.0, units)
         finally:
             self._booking = False
-        # everyone else: public channels, at list price
+        # everyone else: public channels, at list price (or with a coupon a member shared)
         public = fired[~m & buy]
         if len(public):
-            self.model.book_public(public, day)
-            today.store_buyers = public[u.state[public] == PROSPECT]
+            coupon = np.where(u.coupon_until[public] >= day, self.coupon_depth, 0.0)
+            today.new_coupon_purchases += int(np.count_nonzero(coupon))
+            self.model.book_public(public, day, coupon)
+            today.store_buyers = public[(u.state[public] == PROSPECT) & (coupon == 0)]
         self.restart(fired, day, ahead)
