@@ -165,3 +165,17 @@ def test_the_community_amplifies_word_of_mouth():
     flat = _run("market=car", "population.n_users=20000", "days=365",
                 "groups.referral_lift=0").summary()
     assert lively["new_brand_buyers_referral"] != flat["new_brand_buyers_referral"]
+
+
+def test_full_accounts_overflow_to_the_official_account():
+    """Seed 002: package cards brought more adds than the staff accounts could hold; the
+    official account was the stopgap."""
+    base = ["market=fresh_food", "population.n_users=20000", "days=120", "population.scale=50",
+            "strategy.acquisition.users_per_store=200000"]
+    on = _run(*base, "channel.overflow_to_official_account=true")
+    off = _run(*base)
+    s = on.summary()
+    assert s["overflow"] > 0 and off.summary()["overflow"] == 0
+    followers = (on.users.channel == 2) & (on.users.join_day > 0)
+    assert followers.sum() * 50 == s["overflow"]
+    assert np.all(on.users.group[followers] == -1), "official-account followers are in no group"

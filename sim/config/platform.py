@@ -73,6 +73,10 @@ class ChannelConfig:
                          doc="personal_wechat | wecom | official_account")
     transfer_on_purchase: bool = param(False, source="seed 002: WeCom for first orders, personal "
                                        "WeChat for repeat customers", doc="move buyers to personal WeChat")
+    overflow_to_official_account: bool = param(
+        False, source="seed 002: when staff accounts filled within weeks the official account "
+        "was the stopgap, and it lost most of those followers", doc="buyers staff cannot add "
+        "(accounts full) are asked to follow the official account instead")
 
 
 @dataclass

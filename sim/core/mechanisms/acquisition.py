@@ -22,7 +22,13 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import CHANNELS
-from sim.core.columns import PERSONAL_WECHAT, SOURCE_STORE, WECOM, sort_by_key
+from sim.core.columns import (
+    OFFICIAL_ACCOUNT,
+    PERSONAL_WECHAT,
+    SOURCE_STORE,
+    WECOM,
+    sort_by_key,
+)
 from sim.core.mechanisms.base import COUNT, FIXED, Mechanism, Result
 from sim.core.mechanisms.shared import staff_effort
 
@@ -38,6 +44,8 @@ class Acquisition(Mechanism):
         Result("new_shadow_recruits", "users", "in-store buyers put into stores' own shadow "
                "groups instead of the brand's", COUNT, total="shadow_recruits"),
         Result("new_bans", "accounts", "staff accounts banned today", FIXED),
+        Result("new_overflow", "users", "buyers staff could not add (accounts full) who "
+               "followed the official account instead", COUNT, total="overflow"),
         Result("new_cost_staff", "yuan", "store staff paid by the brand", FIXED, 0.0,
                total="cost_staff"),
     )
@@ -93,6 +101,13 @@ class Acquisition(Mechanism):
         today.new_customers_store += len(new)
         self.model.join(new, day, SOURCE_STORE)
         self._bans(store[ok], day)
+        full = np.sort(cand[~ok])
+        if self.cfg.channel.overflow_to_official_account and len(full):
+            # seed 002: with the accounts full, the official account is the stopgap
+            u.owned_before[full] = True
+            today.new_customers_store += len(full)
+            today.new_overflow += len(full)
+            self.model.join(full, day, SOURCE_STORE, channel=OFFICIAL_ACCOUNT)
 
     def _bans(self, stores: np.ndarray, day: int) -> None:
         """Accounts that added too fast today may be banned and lose their friends."""
