@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.figures import subplots
 from sim.data.io import write_atomic, write_json
 from sim.data.validation import bass_curve, bass_discrete, cohort_survival
+from sim.figures import subplots
 
 ONLY_CHURN = [f"mechanisms.{m}=false" for m in ("koc", "messaging", "groups", "events", "service",
                                                  "membership", "purchase", "funnel",
