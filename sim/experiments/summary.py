@@ -205,7 +205,9 @@ def robustness_summary(sweep, wt, rob, box, majority, drivers, kpi: str, lang: s
     fmt = KPIS[kpi][2]
     kl = label(kpi, lang)
     r = rob.get("", {})
-    rec = T("ex.robust", lang, arm=spec.challenger, base=spec.baseline, kpi=kl,
+    several = len(rob) > 1 and wt["stratum"].nunique() > 1
+    rec = T("ex.robust_cases" if several else "ex.robust", lang, arm=spec.challenger,
+            base=spec.baseline, kpi=kl,
             pct=fmt_share(r.get("ahead", math.nan)), n=r.get("worlds", 0),
             sig=fmt_share(r.get("sig_ahead", math.nan)),
             sigb=fmt_share(r.get("sig_behind", math.nan)))
@@ -213,11 +215,12 @@ def robustness_summary(sweep, wt, rob, box, majority, drivers, kpi: str, lang: s
     for stratum, v in rob.items():
         line = T("ex.robust_money", lang, median=fmt_diff(v["median"], fmt, lang),
                  p10=fmt_diff(v["p10"], fmt, lang), p90=fmt_diff(v["p90"], fmt, lang))
-        s.money.append(f"{(_name(stratum) if stratum else T('t.overall', lang))}: {line}")
+        s.money.append(T("ex.prefix", lang, name=_name(stratum) if stratum
+                         else T("t.overall", lang)) + line)
         if stratum:
-            s.confidence.append(f"{_name(stratum)}: " + T(
-                "ex.worlds_ahead", lang, arm=spec.challenger, kpi=kl, pct=fmt_share(v["ahead"]),
-                n=v["worlds"]))
+            s.confidence.append(T("ex.prefix", lang, name=_name(stratum)) + T(
+                "ex.worlds_ahead_here", lang, arm=spec.challenger, kpi=kl,
+                pct=fmt_share(v["ahead"]), n=v["worlds"]))
     days = int(sweep.runs["days"].iloc[0])
     s.horizon.append(T("ex.horizon_days", lang, days=days, years=_years(days)))
     s.reasons = flip_reasons(box, drivers, sweep.design.get("band", 2.0), lang)
@@ -227,7 +230,7 @@ def robustness_summary(sweep, wt, rob, box, majority, drivers, kpi: str, lang: s
 def box_text(box, band: float, lang: str) -> str:
     from sim.experiments.robustness import multiplier
 
-    return "; ".join(T("t.box_dim", lang, name=k, lo=multiplier(lo, band),
+    return T("ex.sep", lang).join(T("t.box_dim", lang, name=k, lo=multiplier(lo, band),
                        hi=multiplier(hi, band)) for k, (lo, hi) in box.limits.items())
 
 
