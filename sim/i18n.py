@@ -337,6 +337,8 @@ TEXT: dict[str, dict[str, str]] = {
     "report.ex.mixed_ns": {"zh": '{list} 无显著差异', "en": 'no clear difference in {list}'},
     "report.ex.sep": {"zh": '；', "en": '; '},
     "report.ex.prefix": {"zh": '{name}：', "en": '{name}: '},
+    "report.ex.robust_cases": {"zh": '在 {n} 个（世界 × 市场）组合中，{arm} 有 {pct} 的组合{kpi}高于 {base}（{sig} 显著更高，{sigb} 显著更低）。', "en": '{arm} earns more {kpi} than {base} in {pct} of {n} (world, market) cases ({sig} significantly more, {sigb} significantly less).'},
+    "report.ex.worlds_ahead_here": {"zh": '在 {n} 个合理世界中，{arm} 有 {pct} 的世界{kpi}更高', "en": '{arm} earns more {kpi} in {pct} of {n} plausible worlds'},
     # (end of report keys)
     # --- dash: the dashboard
     "dash.title": {"zh": "siyu-sim 私域策略看板", "en": "siyu-sim: private-domain strategy dashboard"},
