@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.columns import PROSPECT, SOURCE_EVENT
+from sim.core.columns import SOURCE_EVENT
 from sim.core.mechanisms.base import COUNT, MONEY, Mechanism, Result
-from sim.core.mechanisms.shared import on_calendar, super_users
+from sim.core.mechanisms.shared import on_calendar, prospect_friends, super_users
 from sim.core.population import segment_values
 
 
@@ -61,8 +61,6 @@ class Events(Mechanism):
         bring = attendees[self.stream("guest").uniform(attendees, day) < e.guest_prob]
         if len(bring) == 0:
             return
-        friend = self.model.graph.sample_neighbors(bring, self.stream("friend").uniform(bring, day))
-        ok = friend >= 0
-        ok[ok] = u.state[friend[ok]] == PROSPECT
-        friend, idx = np.unique(friend[ok], return_index=True)
-        self.model.join(friend, day, SOURCE_EVENT, by=bring[ok][idx])
+        friend, host = prospect_friends(self.model.graph, u.state, bring,
+                                        self.stream("friend").uniform(bring, day))
+        self.model.join(friend, day, SOURCE_EVENT, by=host)

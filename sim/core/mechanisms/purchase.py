@@ -49,6 +49,7 @@ import numpy as np
 
 from sim.core.columns import MEMBER, PROSPECT
 from sim.core.mechanisms.base import COUNT, MONEY, SIGNAL, Column, Mechanism, Result
+from sim.core.mechanisms.shared import prospect_friends
 
 
 class Purchase(Mechanism):
@@ -157,13 +158,11 @@ class Purchase(Mechanism):
                         < pr.share_prob * self._deal(members)]
         if len(share) == 0:
             return
-        friend = self.model.graph.sample_neighbors(share, self.stream("share_to").uniform(share, day))
-        ok = friend >= 0
-        ok[ok] = u.state[friend[ok]] == PROSPECT
-        friend, first = np.unique(friend[ok], return_index=True)
+        friend, sharer = prospect_friends(self.model.graph, u.state, share,
+                                          self.stream("share_to").uniform(share, day))
         u.coupon_until[friend] = day + pr.coupon_days
         fresh = u.recommended_by[friend] < 0
-        u.recommended_by[friend[fresh]] = share[ok][first][fresh]
+        u.recommended_by[friend[fresh]] = sharer[fresh]
         self.coupon_depth = depth
         self.model.today.new_coupons_shared += len(friend)
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from sim.core.columns import SOURCE_EVENT, SOURCE_REFERRAL
+from sim.core.columns import PROSPECT, SOURCE_EVENT, SOURCE_REFERRAL
 
 # users brought by a friend (a referral or an event guest) join as leads of the funnel
 LEAD_SOURCES = (SOURCE_REFERRAL, SOURCE_EVENT)
@@ -52,6 +52,18 @@ def koc_posts(cfg, is_koc_member: np.ndarray, gid: np.ndarray, n_groups: int) ->
     p = cfg.strategy.koc_program
     k = is_koc_member & (gid >= 0)
     return np.bincount(gid[k], minlength=n_groups) * (p.posts_per_week / 7.0) * p.training
+
+
+def prospect_friends(graph, state: np.ndarray, users: np.ndarray,
+                     u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One graph neighbour of each of ``users`` (picked by uniforms ``u``) who is still a
+    prospect, each friend once: ``(friends, who)``, sorted friends and, for each, the lowest-id
+    user who picked it (deterministic ties)."""
+    friend = graph.sample_neighbors(users, u)
+    ok = friend >= 0
+    ok[ok] = state[friend[ok]] == PROSPECT
+    friends, first = np.unique(friend[ok], return_index=True)
+    return friends, users[ok][first]
 
 
 def super_users(spend: np.ndarray, share: float) -> np.ndarray:
