@@ -31,43 +31,75 @@ class Target:
 
 
 TARGETS = [
-    Target("WeCom friend churn several times personal WeChat's (30-40% vs 5-6%)",
+    Target("WeCom friend churn 30-40% vs personal WeChat 5-6%: a ratio of 5-8x",
            "seed 002 (Xiaoniu Kaixi)",
            {"wecom": "market=fresh_food channel=wecom",
             "personal": "market=fresh_food channel=personal_wechat"},
            "s['wecom']['monthly_churn_wecom'] / s['personal']['monthly_churn_personal_wechat']",
-           "{:.1f}x", "v >= 3", "ratio >= 3"),
-    Target("Repurchase rate ~80% in fresh food", "seed 002 (Xiaoniu Kaixi)",
+           "{:.1f}x", "5 <= v <= 8", "5-8x"),
+    Target("Repurchase rate 80% in fresh food", "seed 002 (Xiaoniu Kaixi)",
            {"fresh": "market=fresh_food strategy=service_led"},
-           "s['fresh']['repurchase_rate']", "{:.0%}", "0.6 <= v <= 0.95", "60-95%"),
-    Target("Referral share of car sales ~55% with a community / KOC strategy",
-           "seed 001 (NIO: 55% of monthly sales)",
+           "s['fresh']['repurchase_rate']", "{:.0%}", "0.75 <= v <= 0.85",
+           "75-85% (80%, as reported, to the nearest 5 pts)"),
+    Target("Referral share of car sales 55% with a community / KOC strategy (over all new "
+           "buyers)", "seed 001 (NIO: 55% of monthly sales)",
            {"koc": "market=car strategy=koc_program dealer=co_build"},
-           "s['koc']['referral_share']", "{:.0%}", "0.35 <= v <= 0.75", "35-75%"),
-    Target("Referral share of car sales 8-10% without one", "seed 001 (traditional carmakers)",
+           "s['koc']['referral_share_brand']", "{:.0%}", "0.5 <= v <= 0.6",
+           "50-60% (55%, to the nearest 5 pts)"),
+    Target("Referral share of car sales 8-10% without one (over all new buyers)",
+           "seed 001 (traditional carmakers)",
            {"trad": "market=car strategy=promotion_heavy dealer=store_run"},
-           "s['trad']['referral_share']", "{:.0%}", "0.03 <= v <= 0.2", "3-20%"),
-    Target("Phone: promotion-heavy groups churn more than service-led", "seed 000 (Honor)",
+           "s['trad']['referral_share_brand']", "{:.0%}", "0.08 <= v <= 0.10", "8-10%"),
+    Target("Phone: promotion-heavy groups raise churn", "seed 000 (Honor; no figure given)",
            {"promo": "market=phone strategy=promotion_heavy",
             "service": "market=phone strategy=service_led"},
            "s['promo']['monthly_churn_rate'] / s['service']['monthly_churn_rate']",
-           "{:.1f}x", "v > 1.5", "ratio > 1.5"),
-    Target("Phone: promotion-heavy gives no lasting repurchase gain", "seed 000 (Honor)",
-           {"promo": "market=phone strategy=promotion_heavy",
-            "service": "market=phone strategy=service_led"},
+           "{:.1f}x", "v > 1", "ratio > 1 (direction only)"),
+    Target("Phone: promotion-heavy gives little repurchase effect", "seed 000 (Honor; no figure "
+           "given)", {"promo": "market=phone strategy=promotion_heavy",
+                      "service": "market=phone strategy=service_led"},
            "s['promo']['repurchase_rate'] - s['service']['repurchase_rate']",
-           "{:+.1%}", "v <= 0.01", "difference <= +1 pt"),
-    Target("Co-build keeps groups alive where store-run groups die", "seed 000 (Honor)",
+           "{:+.1%}", "v <= 0.01", "difference <= +1 pt (direction only)"),
+    Target("Co-build keeps groups alive where store-run groups die", "seed 000 (Honor; no "
+           "figure given)",
            {"store": "market=phone dealer=store_run", "co": "market=phone dealer=co_build"},
            "s['store']['dead_group_share'] - s['co']['dead_group_share']", "{:+.0%}",
            "v >= 0.5", "dead-group share gap >= 50 pts"),
-    Target("Paid VIPs give 40%+ of restaurant revenue", "DOMAIN.md (Xibei, 299 yuan a year)",
+    Target("Paid VIPs give 40%+ of restaurant (dine-in) revenue",
+           "DOMAIN.md (Xibei, 299 yuan a year)",
            {"vip": "market=restaurant strategy=membership_vip"},
-           "s['vip']['vip_revenue_share']", "{:.0%}", "0.25 <= v <= 0.7", "25-70%"),
-    Target("Top 20% of buyers give ~60-73% of revenue", "LITERATURE #32",
+           "s['vip']['vip_revenue_share']", "{:.0%}", "0.40 <= v <= 0.5", "40-50% (\"40%+\")"),
+    Target("Top 20% of buyers give 60-73% of revenue", "LITERATURE #32 (Ehrenberg-Bass ~0.6; "
+           "CPG 0.73)",
            {"phone": "market=phone"}, "s['phone']['top20_revenue_share']", "{:.0%}",
-           "0.45 <= v <= 0.85", "45-85%"),
+           "0.6 <= v <= 0.73", "60-73%"),
 ]
+
+# why a target misses, where it does (kept beside the table; update when the model changes)
+MISSES = {
+    "WeCom friend churn 30-40% vs personal WeChat 5-6%: a ratio of 5-8x": (
+        "The channels' churn figures are read as the share of a new cohort lost in its first "
+        "month (`strategy.churn.channel_churn_reading=cohort_share`), so a new cohort loses "
+        "35% on WeCom and 5.5% on personal WeChat by construction (6.4x). The KPI here is the "
+        "churn rate over all member-days; with frailty (Fader & Hardie's heterogeneous "
+        "hazards) the members who stay dominate the member-days in both channels, which "
+        "pulls the two rates together (4.8x). The source does not say which basis it uses."),
+    "Repurchase rate 80% in fresh food": (
+        "`repurchase_rate` counts any second purchase within the run; the source gives no "
+        "window. With a monthly need, two years leave almost every customer time to buy "
+        "again (93%); the same preset gives 62% over 90 days, 76% over 180 and 87% over 365, "
+        "so the reported 80% matches a window of about seven months."),
+    "Referral share of car sales 8-10% without one (over all new buyers)": (
+        "Lands at 11% (9-12% over seeds), one point above the range: owners outside the "
+        "private domain recommend at the base rate `strategy.referral.per_year` (an "
+        "assumption, not fitted); the community's amplification is what moves the share "
+        "to NIO's 55%."),
+    "Top 20% of buyers give 60-73% of revenue": (
+        "The published shares are for repeat-purchase categories over a year; in the phone "
+        "preset most buyers buy once in two years, so the share only reflects spend "
+        "dispersion (`market.spend_sigma` 0.8 and the segments' spend levels, assumptions). "
+        "It would land with a wider spend distribution, which no source here pins down."),
+}
 
 
 def run_arm(overrides: str, users: int, days: int, seed: int) -> dict:
@@ -110,13 +142,19 @@ def main() -> None:
         "",
         f"Generated by `python scripts/domain_targets.py --users {a.users} --days {a.days} "
         f"--seeds {' '.join(map(str, a.seeds))}`: simulated value = mean over the seeds "
-        "(min .. max). The presets are set by hand to land at the right order of magnitude; "
-        "fitting them is the calibration step. Every outcome emerges from the mechanisms "
-        "(docs/model.md); none is written in.",
+        "(min .. max). Tolerances are no wider than the source's own range (a single "
+        "reported figure: to its rounding); figures the sources give only as a direction are "
+        "checked for the direction. The presets are set by hand; fitting them is the "
+        "calibration step. Every outcome emerges from the mechanisms (docs/model.md); none "
+        "is written in.",
         "",
         "| figure | source | simulated | expected | lands | command |",
         "|---|---|---|---|---|---|",
         *rows,
+        "",
+        "## Misses, explained",
+        "",
+        *(f"- **{figure}**: {why}" for figure, why in MISSES.items()),
         "",
     ])
     Path(a.out).write_text(text)
