@@ -563,7 +563,8 @@ def _siblings(sweep: Sweep, ex, base: str, arm: str, kpi: str, lang: str) -> Non
                 wt = rb.world_table(sib, kpi)
                 r = rb.robustness(wt).get("")
                 if r:
-                    ex.confidence.append(T("ex.worlds_ahead", lang, arm=arm, kpi=label(kpi, lang),
+                    key = "ex.cases_ahead" if wt["stratum"].nunique() > 1 else "ex.worlds_ahead"
+                    ex.confidence.append(T(key, lang, arm=arm, kpi=label(kpi, lang),
                                            pct=sm.fmt_share(r["ahead"]), n=r["worlds"]))
             elif d["kind"] == "optimise":
                 from sim.experiments import pareto as pt
@@ -575,7 +576,8 @@ def _siblings(sweep: Sweep, ex, base: str, arm: str, kpi: str, lang: str) -> Non
                     settings = ", ".join(f"{k.removeprefix('strategy.')}={v:g}"
                                          for k, v in (rec["settings"] or {}).items()) \
                         or f"strategy={base if rec['role'] == 'baseline' else arm}"
-                    ex.actions.append(T(
+                    markets = ", ".join(sorted(sib.runs["market"].astype(str).unique()))
+                    ex.actions.append(T("ex.prefix", lang, name=markets) + T(
                         "ex.action_line", lang, settings=settings, base=base,
                         o1=label(o1, lang), o2=label(o2, lang),
                         d1=fmt_diff(rec[f"{o1}:diff"], KPIS[o1][2], lang),
