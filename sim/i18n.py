@@ -339,6 +339,7 @@ TEXT: dict[str, dict[str, str]] = {
     "report.ex.prefix": {"zh": '{name}：', "en": '{name}: '},
     "report.ex.robust_cases": {"zh": '在 {n} 个（世界 × 市场）组合中，{arm} 有 {pct} 的组合{kpi}高于 {base}（{sig} 显著更高，{sigb} 显著更低）。', "en": '{arm} earns more {kpi} than {base} in {pct} of {n} (world, market) cases ({sig} significantly more, {sigb} significantly less).'},
     "report.ex.worlds_ahead_here": {"zh": '在 {n} 个合理世界中，{arm} 有 {pct} 的世界{kpi}更高', "en": '{arm} earns more {kpi} in {pct} of {n} plausible worlds'},
+    "report.ex.cases_ahead": {"zh": '在 {n} 个（世界 × 市场）组合中，{arm} 有 {pct} 的组合{kpi}更高（不确定性研究）', "en": '{arm} earns more {kpi} in {pct} of {n} (world, market) cases (uncertainty study)'},
     # (end of report keys)
     # --- dash: the dashboard
     "dash.title": {"zh": "siyu-sim 私域策略看板", "en": "siyu-sim: private-domain strategy dashboard"},
