@@ -417,6 +417,7 @@ def worlds(table, kpi: str, base: str, arm: str, lang: str = "en") -> dict[str, 
         ax.scatter(x, t["diff"], c=col, s=12, zorder=3)
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xlabel(T("f.world_rank", lang), fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if KPIS_FMT(kpi) == "money":
             _money_axis(ax, lang)
         ax.set_title(stratum or "", fontsize=10)
