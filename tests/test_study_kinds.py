@@ -199,8 +199,10 @@ def test_factorial_runs_every_cell_on_every_seed_and_attributes_the_difference(f
     a = pd.read_csv(out / "attribution.csv")
     total = a[a["kind"] == "total"]["mean"].iloc[0]
     assert a[a["kind"] == "shapley"]["mean"].sum() == pytest.approx(total, rel=1e-9)
-    # the total is the paired difference of the corner cells, i.e. of the two presets
-    gp = runs.set_index(["arm", "seed"])["gross_profit"]
+    # the total is the paired difference of the corner cells, i.e. of the two presets, in
+    # the decision KPI (incremental gross profit: the study runs counterfactuals)
+    kpi = "incremental_gross_profit" if "incremental_gross_profit" in runs else "gross_profit"
+    gp = runs.set_index(["arm", "seed"])[kpi]
     want = np.mean([gp[f"cell_{'1' * k}", s] - gp[f"cell_{'0' * k}", s] for s in (1, 2)])
     assert total == pytest.approx(want)
     assert "[8/8]" in proc.stderr and "left" in proc.stderr, "progress with time left"
