@@ -229,7 +229,7 @@ def test_dashboard_step_play_compare_and_download(sync_api, server):
             header = page.locator("table.siyu-kpis th").all_inner_texts()
             assert header[1].startswith("Baseline: ") and header[2].endswith("+ levers"), header
             assert header[3] == "arm − baseline [95% CI]" and header[4] == "verdict", header
-            assert page.locator(".siyu-pending").count() == 0
+            sync_api.expect(page.locator(".siyu-pending")).to_have_count(0)
             levers = page.locator(".siyu-caption", has_text="Arm's levers").inner_text()
             assert re.search(r"Promotions [\d.]+ → [\d.]+", levers), levers
             assert "5 seeds (1–5)" in page.locator(".siyu-caption").first.inner_text()

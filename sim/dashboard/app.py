@@ -298,13 +298,15 @@ def Page():
     def do_reset():
         playing.value = False
         error.value = None
+        wanted = dict(params.value)
         try:
-            dash.value = DashboardModel(**params.value)
+            model = DashboardModel(**wanted)
         except Exception as e:  # noqa: BLE001
             traceback.print_exc()
             error.value = f"{e}"
             return
-        built.value = dict(params.value)
+        built.value = wanted
+        dash.value = model
         day.value = 0
 
     def do_play():
