@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.figures import subplots
-from sim.data.io import write_atomic, write_json
+from sim.data.io import write_atomic, write_json, write_png
 
 if TYPE_CHECKING:
     from sim.calibration.core import CalibrationResult
@@ -134,7 +134,7 @@ def plot_convergence(result: CalibrationResult, path: Path) -> Path:
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    out = write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
+    out = write_png(path, fig)
     return out
 
 
@@ -168,7 +168,7 @@ def plot_targets(result: CalibrationResult, path: Path) -> Path:
     fig.suptitle(f"{result.problem.name}: targets vs simulated (each dot a seed: "
                  f"{' '.join(map(str, seeds))}; circle = mean ± sd)", fontsize=10)
     fig.tight_layout()
-    out = write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
+    out = write_png(path, fig)
     return out
 
 

@@ -35,7 +35,7 @@ import numpy as np
 from sim.calibration.core import get_value, set_values
 from sim.config import Config
 from sim.figures import subplots
-from sim.data.io import write_atomic
+from sim.data.io import write_atomic, write_png
 
 KPIS = ("monthly_churn_rate", "repurchase_rate", "referral_share", "roi", "nps")
 
@@ -240,7 +240,7 @@ def _rank(score: np.ndarray, rel: np.ndarray) -> np.ndarray:
 
 
 def _save(fig, path: Path) -> Path:
-    out = write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
+    out = write_png(path, fig)
 
     return out
 

@@ -79,3 +79,17 @@ def read_parquet(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
     table = pq.read_table(path)
     return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def write_png(path: str | os.PathLike, fig, dpi: int = 110) -> Path:
+    """A matplotlib figure as a PNG file, written atomically."""
+    return write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=dpi))
+
+
+def png_bytes(fig, dpi: int = 100) -> bytes:
+    """A matplotlib figure as PNG bytes (for HTML reports and the dashboard)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
