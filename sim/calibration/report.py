@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.figures import subplots
 from sim.data.io import write_atomic, write_json, write_png
+from sim.figures import subplots
 
 if TYPE_CHECKING:
     from sim.calibration.core import CalibrationResult

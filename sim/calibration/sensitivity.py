@@ -34,8 +34,8 @@ import numpy as np
 
 from sim.calibration.core import get_value, set_values
 from sim.config import Config
-from sim.figures import subplots
 from sim.data.io import write_atomic, write_png
+from sim.figures import subplots
 
 KPIS = ("monthly_churn_rate", "repurchase_rate", "referral_share", "roi", "nps")
 
