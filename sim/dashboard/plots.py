@@ -119,7 +119,8 @@ def kpi_png(snap: dict, name: str, lang: str = "zh", dpi: int = 80) -> bytes | N
     if KPI_PLOTS[name][1] in ("users", "purchases"):
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.ticklabel_format(axis="y", style="plain", useOffset=False)
-    fig.tight_layout(pad=0.4)
+    # fixed margins: tight_layout would double the cost of a redraw
+    fig.subplots_adjust(left=0.13, right=0.97, top=0.96, bottom=0.1)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
