@@ -29,6 +29,7 @@ def test_study_runs_end_to_end(study, tmp_path):
     out = tmp_path / study
     r = subprocess.run([sys.executable, "-m", "sim", "-m", f"experiment={study}",
                         "population.n_users=800", "days=45", "seed=range(1,3)",
+                        "counterfactual=false",  # tested in test_study_kinds.py
                         f"hydra.sweep.dir={out}"], capture_output=True, text=True, cwd=ROOT,
                        timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
