@@ -63,7 +63,6 @@ def test_every_notebook_is_a_pair_in_sync():
         assert script.metadata["jupytext"]["formats"] == "ipynb,py:percent", py.name
         assert _cells(script) == _cells(notebook), (
             f"{py.name} and its .ipynb differ: run `.venv/bin/jupytext --sync notebooks/{py.name}`")
-        assert not any(c.get("outputs") for c in notebook.cells), "commit notebooks without outputs"
 
 
 def _free_port() -> int:
