@@ -14,6 +14,8 @@ users (no graph)             254 B/user at 1M users (``graph=complete``; the use
                              step temporaries); 4M and 10M users: the same or less
 graph edges (CSR + build)    26 B per undirected edge at peak (scale-free m=3: 290 B/user
                              in all; m=10: 494; small world k=20: 506)
+a whole run (``sim.run``)    296 B/user at 1M users x 730 days, default scenario; 312 with
+                             restaurant + koc_program; 274 at 20M users (estimate: 332)
 stores                       30 B per store (per-store arrays)
 store staff (Mesa agents)    229 B per staff member (1M stores x 1 or 2 staff)
 community groups             73 B per group (arrays plus the daily step's temporaries;
@@ -21,7 +23,8 @@ community groups             73 B per group (arrays plus the daily step's tempor
 imports (interpreter, numpy, Mesa, Hydra, pyarrow)  165 MB
 ===========================  ==========================================================
 
-The figures are kept in :data:`BYTES`; re-measure them with ``benchmarks/`` style runs when the
+A counterfactual run (``counterfactual=true``) keeps a second model (users, stores, staff,
+groups; the graph is shared) alive beside the first. The figures are kept in :data:`BYTES`; re-measure them with ``benchmarks/`` style runs when the
 model's storage changes (the estimate errs on the high side by design: it must refuse what
 cannot fit, not predict RSS exactly).
 

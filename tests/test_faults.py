@@ -332,13 +332,17 @@ def test_two_runs_into_one_named_dir_one_refused_nothing_mixed(tmp_path):
     assert s["seed"] == winner
 
 
-def test_runs_started_in_the_same_second_get_their_own_default_dirs(tmp_path):
-    procs = [start_cli(tmp_path, *TINY, f"seed={s}") for s in (1, 2)]
+def test_identical_runs_started_together_get_their_own_default_dirs(tmp_path):
+    """The same command twice at once: same default name, so the second gets ``_2``
+    (or a later time stamp); each dir holds one run's files."""
+    procs = [start_cli(tmp_path, *TINY, "seed=4") for _ in range(2)]
     for p in procs:
         assert p.wait(timeout=180) == 0, p.stderr.read()
     dirs = sorted(p.parent for p in (tmp_path / "outputs").rglob("summary.json"))
     assert len(dirs) == 2
-    assert sorted(consistent(d)["seed"] for d in dirs) == [1, 2]
+    for d in dirs:
+        assert consistent(d)["seed"] == 4
+    same_results(*dirs)
 
 
 def test_the_default_dir_name_is_unique_even_within_one_second(tmp_path):
