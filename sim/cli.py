@@ -954,16 +954,22 @@ def main(argv: list[str] | None = None) -> None:
         _app()
         finished = True
     except KeyboardInterrupt:
-        _fail("interrupted; the run did not finish", EXIT_INT)
+        _fail(f"interrupted; {_unfinished(p)}", EXIT_INT)
     except SystemExit as e:
         if e.code in (EXIT_TERM, EXIT_INT):
-            _fail("terminated; the run did not finish", int(e.code))
+            _fail(f"terminated; {_unfinished(p)}", int(e.code))
         finished = not e.code
         raise
     finally:
         if not finished:
             _discard_unfinished(c, p.multirun)
         c.release()
+
+
+def _unfinished(p: Plan) -> str:
+    if p.multirun:
+        return "the sweep did not finish; the same command resumes it"
+    return "the run did not finish (nothing of it was kept)"
 
 
 def _discard_unfinished(c, multirun: bool) -> None:
