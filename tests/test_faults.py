@@ -627,8 +627,12 @@ def test_figures_of_a_run_use_report_lang(tmp_path):
     sim.run(cfg, tmp_path / "zh", echo=None)
     assert {p.name for p in (tmp_path / "zh" / "figures").glob("*.png")} == {
         "members.png", "flows.png", "satisfaction.png", "money.png"}
+    from sim.figures import figure_lang
+
     if cjk_font() is None:
+        assert figure_lang("zh") == "en"  # no boxes for 汉字: English labels instead
         pytest.skip("no CJK font: figures fall back to English labels")
+    assert figure_lang("zh") == "zh" and figure_lang("en") == "en"
 
 
 # ------------------------------------------------------------------ help
