@@ -9,8 +9,8 @@ import functools
 import pytest
 
 import sim
-from sim.paths import CONF_DIR
 from sim.config import validate
+from sim.paths import CONF_DIR
 
 CONFIG_GROUPS = frozenset(p.name for p in CONF_DIR.iterdir() if p.is_dir())
 

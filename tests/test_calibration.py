@@ -13,8 +13,8 @@ import pytest
 from omegaconf import OmegaConf
 
 import sim
-from sim.paths import CONF_DIR
 from sim.config import ConfigError, validate
+from sim.paths import CONF_DIR
 
 pytest.importorskip("optuna")
 

@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.data.io import read_parquet
 from sim.experiments import paired_difference, t_interval
 from sim.experiments.aggregate import load_sweep
 from sim.experiments.job import finished_summary, run_job
-from sim.data.io import read_parquet
 
 REPO = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.core.columns import MEMBER, SOURCE_EVENT, SOURCE_REFERRAL, SOURCE_STORE
 from sim.config import CHANNELS
+from sim.core.columns import MEMBER, SOURCE_EVENT, SOURCE_REFERRAL, SOURCE_STORE
 
 
 def run(*overrides: str, users: int = 5000, days: int = 365, seed: int = 3) -> sim.SiyuModel:

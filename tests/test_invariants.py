@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 
+from sim.config import CHANNELS
 from sim.core.columns import (
     CHURNED,
     MEMBER,
@@ -22,7 +23,6 @@ from sim.core.columns import (
     SOURCE_REFERRAL,
     SOURCE_STORE,
 )
-from sim.config import CHANNELS
 from sim.core.mechanisms.messaging import on_calendar
 from sim.core.mechanisms.service import knowledge_base_halvings
 
