@@ -37,7 +37,6 @@ SERVER_START_S = 45
 UI_TIMEOUT_MS = 30_000
 FIRST_PAGE_MS = 120_000
 
-pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:

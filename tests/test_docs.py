@@ -10,10 +10,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_readme_test_command_is_what_ci_runs():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    command = ".venv/bin/python -m pytest -q"
-    assert command in readme, "README must show the test command"
-    assert command in ci.splitlines()[-1], ".ci/run must end by running README's test command"
-    assert "bash scripts/setup.sh" in readme and "bash scripts/setup.sh" in ci
+    commands = [line for line in readme.splitlines() if line.startswith(".venv/bin/python -m pytest")]
+    assert len(commands) == 1, "README must show one test command"
+    assert ci.strip().splitlines()[-1] == commands[0], \
+        ".ci/run must end by running README's test command, as written"
+    setup = [line for line in readme.splitlines() if line.startswith("bash scripts/setup.sh")]
+    assert len(setup) == 1 and setup[0] in ci.splitlines(), \
+        ".ci/run must run README's setup command, as written"
 
 
 def test_parameter_reference_is_current():

@@ -211,6 +211,7 @@ TRUTH = {"market.need_cycle_days": 20.0, "market.spend_sigma": 1.2}
 
 @needs_fit
 @pytest.mark.filterwarnings("ignore::Warning")
+@pytest.mark.slow
 def test_round_trip_recovers_known_settings_within_their_cis(known_log, tmp_path, monkeypatch):
     from sim.calibration.report import install_presets
     from sim.fit.cli import main
@@ -280,6 +281,7 @@ def _cdnow_subset(tmp_path: Path, n_customers: int) -> Path:
 
 @needs_fit
 @pytest.mark.filterwarnings("ignore::Warning")
+@pytest.mark.slow
 def test_cdnow_subset_fits_with_a_holdout_forecast_beside_bgnbd(tmp_path):
     from sim.fit.cli import main
 

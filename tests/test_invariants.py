@@ -430,7 +430,11 @@ def money_flows_add_up(model, prev, row):
     vip = "membership" in mech and st.membership.vip  # VIPs get an extra discount
     if vip and row["new_discount"] < discount - 1e-6:
         return f"new_discount {row['new_discount']} below the promotion discount {discount}"
-    if not vip and not math.isclose(row["new_discount"], discount, rel_tol=1e-9, abs_tol=1e-6):
+    coupons = row["new_coupon_purchases"] > 0  # friends' shared coupons add their discount
+    if coupons and row["new_discount"] < discount - 1e-6:
+        return f"new_discount {row['new_discount']} below the promotion discount {discount}"
+    if not (vip or coupons) and not math.isclose(row["new_discount"], discount, rel_tol=1e-9,
+                                                 abs_tol=1e-6):
         return f"new_discount {row['new_discount']} != revenue x depth/(1-depth) = {discount}"
     fee = st.membership.vip_fee
     if row["new_fee_revenue"] < row["new_vip_upgrades"] * fee - 1e-6 or (

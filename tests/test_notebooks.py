@@ -149,6 +149,7 @@ def test_strategy_comparison_runs_from_files(small):
     assert "mean B - A" in text and "paired sd" in text
 
 
+@pytest.mark.slow
 def test_calibration_walkthrough_fits_and_resumes(small, monkeypatch):
     pytest.importorskip("optuna", reason="needs optuna (pip install -e '.[calibrate]')")
     monkeypatch.setenv("SIYU_NB_TRIALS", "4")

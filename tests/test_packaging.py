@@ -14,7 +14,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.slow
 def test_wheel_installs_and_runs_from_an_empty_folder(tmp_path):
     dist = tmp_path / "dist"
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",

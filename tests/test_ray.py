@@ -52,7 +52,6 @@ def test_ray_cluster_config_joins_a_cluster():
     assert "siyu_ray_launcher" in proc.stdout and "address: ray://head:10001" in proc.stdout
 
 
-@pytest.mark.slow
 def test_ray_on_a_local_instance_gives_the_same_numbers_as_serial(tmp_path):
     pytest.importorskip("ray", reason="needs ray (the sweep extra: bash scripts/setup.sh)")
     sweep(tmp_path / "serial")

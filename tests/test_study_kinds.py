@@ -284,6 +284,7 @@ def test_uncertainty_states_robustness_over_worlds(tmp_path):
     assert "How sure" in html and "Scenario discovery" in html
 
 
+@pytest.mark.slow
 def test_optimiser_finds_a_front_writes_presets_and_resumes(tmp_path):
     out = tmp_path / "opt"
     extra = ["hydra.callbacks.study.trials=4", "hydra.callbacks.study.batch=2",

@@ -78,7 +78,8 @@ def test_constant_churn_hazard_gives_exponential_retention():
     cfg = sim.load_config([*ONLY_CHURN, "population.n_users=40000", "days=120",
                            "market.initial_member_share=0.5", "market.initial_customer_share=0.5",
                            "strategy.churn.dissatisfaction_beta=0", "strategy.churn.fatigue_beta=0",
-                           "groups.churn_beta=0"])
+                           "groups.churn_beta=0", "strategy.churn.frailty_shape=0",
+                           "strategy.churn.channel_churn_reading=monthly_hazard"])
     model = sim.SiyuModel(cfg)
     model.run()
     u = model.users
@@ -94,7 +95,8 @@ def test_heterogeneous_hazards_give_retention_rising_with_tenure():
     cfg = sim.load_config([*ONLY_CHURN, "population.n_users=40000", "days=360",
                            "market.initial_member_share=0.5", "market.initial_customer_share=0.5",
                            "strategy.churn.dissatisfaction_beta=12", "strategy.churn.fatigue_beta=0",
-                           "strategy.satisfaction.initial_sd=0.2", "groups.churn_beta=0"])
+                           "strategy.satisfaction.initial_sd=0.2", "groups.churn_beta=0",
+                           "strategy.churn.frailty_shape=0"])
     model = sim.SiyuModel(cfg)
     model.run()
     u = model.users
