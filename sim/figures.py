@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.data.io import write_atomic
+from sim.data.io import write_png
 from sim.i18n import DEFAULT_LANG, money, tr
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def draw_figures(series: dict[str, np.ndarray], out_dir: Path, title: str,
         fig.suptitle(title, fontsize=9)
         _apply_font(fig)
         fig.tight_layout()
-        paths.append(write_atomic(out_dir / name, lambda p: fig.savefig(p, format="png", dpi=110)))
+        paths.append(write_png(out_dir / name, fig))
 
     fig, ax = subplots(figsize=(7, 4), lang=lang)
     ax.plot(day, series["n_members"], label=t("fig.members_active"))

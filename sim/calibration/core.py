@@ -28,6 +28,7 @@ import numpy as np
 
 from sim.calibration.problems import CalibrationError, Param, Problem, measure
 from sim.config import Config, ConfigError, validate
+from sim.config.keys import get_key, parent_of
 
 NAN_PENALTY = 1e3        # objective added per target whose measure is undefined (no events)
 STUDY_FILE = "study.sqlite3"
@@ -37,10 +38,7 @@ STUDY_FILE = "study.sqlite3"
 
 
 def get_value(cfg: Config, key: str) -> Any:
-    obj: Any = cfg
-    for part in key.split("."):
-        obj = getattr(obj, part)
-    return obj
+    return get_key(cfg, key)
 
 
 def set_values(cfg: Config, values: dict[str, float]) -> Config:
@@ -51,10 +49,7 @@ def set_values(cfg: Config, values: dict[str, float]) -> Config:
     """
     cfg = copy.deepcopy(cfg)
     for key, value in values.items():
-        *path, name = key.split(".")
-        obj: Any = cfg
-        for part in path:
-            obj = getattr(obj, part)
+        obj, name = parent_of(cfg, key)
         if name not in {f.name for f in dataclasses.fields(obj)}:
             raise CalibrationError(f"{key}: unknown key")
         old = getattr(obj, name)

@@ -24,6 +24,7 @@ import numpy as np
 
 import sim
 from sim.config import describe_parameters
+from sim.config.keys import get_key
 from sim.paths import group_options
 
 NONE = "none"  # the "compare with" choice that shows the baseline only
@@ -109,11 +110,7 @@ class Lever:
 
 
 def _get(cfg: sim.Config, key: str):
-    obj = cfg
-    for part in key.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
+    obj = get_key(cfg, key, None)
     return obj if isinstance(obj, (int, float)) and not isinstance(obj, bool) else None
 
 

@@ -16,7 +16,6 @@ counts) is HTML around the image (``sim.i18n``).
 
 from __future__ import annotations
 
-import io
 import weakref
 
 import numpy as np
@@ -25,6 +24,7 @@ from matplotlib.figure import Figure
 
 from sim.core.columns import CHURNED, MEMBER
 from sim.core.columns import KOC as KOC_SEGMENT
+from sim.data.io import png_bytes
 
 MAX_STORES = 6
 MAX_USERS = 500
@@ -187,7 +187,5 @@ def network_png(model, dpi: int = 80) -> tuple[bytes, dict]:
     ax.set_xlim(-1.85, 1.85)
     ax.set_ylim(-1.85, 1.85)
     ax.set_aspect("equal")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
     counts = {k: v for k, v in st.items() if isinstance(v, int)}
-    return buf.getvalue(), counts
+    return png_bytes(fig), counts

@@ -9,7 +9,6 @@ needs no font in matplotlib.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable
 from html import escape
@@ -19,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.dashboard.model import mean_band
+from sim.data.io import png_bytes
 from sim.experiments.stats import paired_difference, t_interval
 from sim.i18n import TEXT, money, tr
 
@@ -121,9 +121,7 @@ def kpi_png(snap: dict, name: str, lang: str = "zh", dpi: int = 80) -> bytes | N
     ax.ticklabel_format(axis="y", style="plain", useOffset=False)
     # fixed margins: tight_layout would double the cost of a redraw
     fig.subplots_adjust(left=0.13, right=0.97, top=0.96, bottom=0.1)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return png_bytes(fig)
 
 
 # ------------------------------------------------------------------------------- KPI table

@@ -86,8 +86,9 @@ def write_png(path: str | os.PathLike, fig, dpi: int = 110) -> Path:
     return write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=dpi))
 
 
-def png_bytes(fig, dpi: int = 100) -> bytes:
-    """A matplotlib figure as PNG bytes (for HTML reports and the dashboard)."""
+def png_bytes(fig, dpi: int | str = "figure") -> bytes:
+    """A matplotlib figure as PNG bytes (for HTML reports and the dashboard); ``dpi``
+    "figure" keeps the figure's own."""
     import io
 
     buf = io.BytesIO()

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.data.io import write_atomic, write_json
+from sim.data.io import write_atomic, write_json, write_png
 from sim.data.validation import bass_curve, bass_discrete, cohort_survival
 from sim.figures import subplots
 
@@ -63,7 +63,7 @@ QUICK = Sizes(bass_n=3000, bass_small_n=500, bass_days=90, retention_n=4000, ret
 def _save(fig, path: Path) -> Path:
 
     fig.tight_layout()
-    out = write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
+    out = write_png(path, fig)
     return out
 
 

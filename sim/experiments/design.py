@@ -23,6 +23,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from sim.config.keys import flatten
 from sim.experiments.study import StudySpec
 
 DESIGN = "design.json"
@@ -49,14 +50,6 @@ class Point:
 # --------------------------------------------------------------------------- presets
 
 
-def _flatten(d: dict, prefix: str) -> dict[str, Any]:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def strategy_values(name: str) -> dict[str, Any]:
@@ -71,7 +64,7 @@ def strategy_values(name: str) -> dict[str, Any]:
     if "defaults" in node:
         node.pop("defaults")
     merged = OmegaConf.merge(OmegaConf.structured(StrategyConfig), node)
-    return _flatten(OmegaConf.to_container(merged), "strategy.")
+    return flatten(OmegaConf.to_container(merged), "strategy.")
 
 
 def differing_levers(a: str, b: str) -> dict[str, tuple[Any, Any]]:

@@ -6,13 +6,12 @@ Arms keep one colour across figures; bands span the 5-95% range of the seeds.
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from sim.data.io import read_parquet
+from sim.data.io import png_bytes, read_parquet
 from sim.experiments.aggregate import Sweep
 from sim.experiments.analysis import T, fmt_diff, label, verdict_word
 from sim.figures import subplots
@@ -25,9 +24,7 @@ VERDICT_COLOURS = {"better": "#2ca02c", "worse": "#d62728", "higher": "#1f77b4",
 
 
 def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return buf.getvalue()
+    return png_bytes(fig, dpi=100)
 
 
 def arm_colours(sweep: Sweep) -> dict[str, str]:

@@ -19,6 +19,7 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim.config.keys import flatten
 from sim.data.io import write_atomic
 from sim.experiments import figures as figs
 from sim.experiments.aggregate import Sweep, load_sweep, write_runs_table
@@ -307,14 +308,6 @@ def _pareto_html(trials, objectives, spec, lang: str) -> str:
     return "".join(rows)
 
 
-def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def _yaml(d: dict) -> str:
@@ -332,7 +325,7 @@ def _setup(sweep: Sweep, pair: Sweep, lang: str) -> str:
         first = pair.runs[pair.runs["arm"] == arm].iloc[0]
         configs[arm] = json.loads((sweep.root / first["run_dir"] / "summary.json").read_text())[
             "config"]
-    flat = {arm: _flatten(c) for arm, c in configs.items()}
+    flat = {arm: flatten(c) for arm, c in configs.items()}
     keys = sorted({k for f in flat.values() for k in f})
     differ = [k for k in keys if len({json.dumps(f.get(k)) for f in flat.values()}) > 1
               and k != "seed"]

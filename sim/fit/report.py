@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.calibration.report import _nest, _yaml, plot_convergence, plot_targets
-from sim.data.io import write_atomic, write_json
+from sim.data.io import write_atomic, write_json, write_png
 from sim.figures import subplots
 from sim.fit import targets as tg
 
@@ -120,7 +120,7 @@ def plot_forecast(r: FitResult, path: Path) -> Path:
     a2.legend(fontsize=7)
     fig.suptitle(f"{r.problem.name}: forecast of the log's {s.cohort_size:,} customers", fontsize=10)
     fig.tight_layout()
-    return write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
+    return write_png(path, fig)
 
 
 def plot_retention(r: FitResult, path: Path) -> Path:
@@ -142,7 +142,7 @@ def plot_retention(r: FitResult, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
+    return write_png(path, fig)
 
 
 # --------------------------------------------------------------------------- tables
