@@ -69,6 +69,7 @@ class SiyuModel(mesa.Model):
         self.graph = graph if graph is not None else build_graph(cfg, self.streams)
         if self.graph.n != self.users.n:
             raise ValueError(f"graph has {self.graph.n} nodes, population.n_users is {self.users.n}")
+        self.n_stores = int(self.users.store.max()) + 1  # store ids are 0..n_stores-1
         self.today = today_class(RESULTS)()
         self.landing = CHANNELS.index(cfg.channel.landing)
         self._members: np.ndarray | None = None
@@ -88,9 +89,8 @@ class SiyuModel(mesa.Model):
 
         self.brand = Brand(self)
         a = cfg.strategy.acquisition
-        n_stores = int(self.users.store.max()) + 1
         cap = cfg.channels.profiles()[self.landing].friend_cap
-        for store in range(n_stores):  # stores do not scale per user: one object each is fine
+        for store in range(self.n_stores):  # stores do not scale per user: one object each is fine
             for _ in range(a.staff_per_store):
                 StoreStaff(self, store, cap)
 

@@ -60,7 +60,7 @@ def _groups(model):
 def structure(model, max_stores: int = MAX_STORES, max_users: int = MAX_USERS) -> dict:
     """Positions and attributes of the sampled structure of one :class:`sim.SiyuModel`."""
     u = model.users
-    n_stores = int(u.store.max()) + 1 if u.n else 0
+    n_stores = model.n_stores
     shown = min(max_stores, n_stores)
     state = np.asarray(u.state)
     store = np.asarray(u.store)

@@ -56,7 +56,7 @@ class Acquisition(Mechanism):
         a, d = cfg.strategy.acquisition, cfg.dealer
         self.landing = CHANNELS.index(cfg.channel.landing)
         self.profile = cfg.channels.profiles()[self.landing]
-        self.n_stores = int(self.users.store.max()) + 1 if self.users.n else 1
+        self.n_stores = model.n_stores
         scale = cfg.population.scale
         # caps are in real friends; one simulated user stands for population.scale real ones
         self.capacity = max(1, a.staff_per_store * self.profile.friend_cap // scale)

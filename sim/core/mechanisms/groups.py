@@ -41,7 +41,8 @@ class Groups(Mechanism):
              "mechanisms.koc")
     columns = (
         Column("group", np.int32, -1, "community group id, -1 = none"),
-        Column("group_activity", np.float32, lambda cfg: cfg.groups.neutral_activity, "activity (0-1) of the member's group; "
+        Column("group_activity", np.float32, lambda cfg: cfg.groups.neutral_activity,
+               "activity (0-1) of the member's group; "
                "groups.neutral_activity outside groups"),
     )
     results = (
@@ -59,7 +60,7 @@ class Groups(Mechanism):
         u, g = self.users, self.cfg.groups
         self.neutral = np.float32(g.neutral_activity)
         self.capacity = max(1, g.capacity // self.cfg.population.scale)
-        self.n_stores = int(u.store.max()) + 1 if u.n else 1
+        self.n_stores = model.n_stores
         per_store = np.bincount(u.store, minlength=self.n_stores)
         self.slots = int(math.ceil(per_store.max() / self.capacity)) + 1
         n_groups = self.n_stores * self.slots

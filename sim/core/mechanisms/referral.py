@@ -101,7 +101,7 @@ class Referral(Mechanism):
         lift = self.cfg.groups.referral_lift
         if lift:
             g = lift * (u.group_activity[ids] - np.float32(self.cfg.groups.neutral_activity))
-            hazard = np.where(member, hazard * np.exp(np.where(member, g, 0)), hazard)
+            hazard = hazard * np.exp(np.where(member, g, 0))  # exp(0) = 1 for non-members
         if self.koc:
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
         referrers = self.clock.advance(ids, hazard)
