@@ -64,3 +64,76 @@ class Clock:
             return
         self.k[ids] += 1
         self.start(ids)
+
+
+class DueCalendar:
+    """Ids filed by the day their event falls due, so a day touches only those due that day.
+
+    A calendar queue (Brown 1988) over whole days: ``add(ids, due)`` files each id under day
+    ``ceil(due)`` (an event due at 12.3 fires on day 13, the first day ``due <= day``; never
+    earlier than the first day not yet taken); ``take(day)`` returns every id filed under the
+    days up to ``day`` not taken yet. Ids whose due day moves are filed again (the old entry
+    goes stale): the caller checks what it takes against its own column, so a stale entry
+    costs one comparison and the calendar never has to find and remove it. Days further
+    ahead than the current block of ``2**shift`` days are kept per block and sorted into
+    days when their block begins (a two-level calendar: filing costs no Python work per day).
+    """
+
+    def __init__(self, first_day: int = 1, shift: int = 5):
+        self.next_day = int(first_day)  # the first day not taken yet
+        self.shift = shift
+        self._block = self.next_day >> shift  # the block whose days are filed one by one
+        self._days: dict[int, list[np.ndarray]] = {}
+        self._blocks: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def add(self, ids: np.ndarray, due: np.ndarray) -> None:
+        """File ``ids`` under the days their ``due`` (float, days) falls on; inf: not filed."""
+        keep = due < np.inf
+        if not keep.all():
+            ids, due = ids[keep], due[keep]
+        if len(ids) == 0:
+            return
+        day = np.maximum(np.ceil(due), self.next_day)
+        day = np.minimum(day, 2.0**52).astype(np.int64)
+        block = day >> self.shift
+        now = block == self._block
+        if now.all():
+            self._file(ids, day)
+            return
+        if now.any():
+            self._file(ids[now], day[now])
+        later = ~now
+        ids, day, block = ids[later], day[later], block[later]
+        order = np.argsort(block, kind="stable")
+        ids, day, block = ids[order], day[order], block[order]
+        cut = np.flatnonzero(block[1:] != block[:-1]) + 1
+        for a, b in zip(np.r_[0, cut].tolist(), np.r_[cut, len(ids)].tolist(), strict=True):
+            self._blocks.setdefault(int(block[a]), []).append((ids[a:b], day[a:b]))
+
+    def _file(self, ids: np.ndarray, day: np.ndarray) -> None:
+        if day[0] == day[-1] and (len(day) < 3 or (day == day[0]).all()):
+            self._days.setdefault(int(day[0]), []).append(ids)
+            return
+        order = np.argsort(day, kind="stable")
+        ids, day = ids[order], day[order]
+        cut = np.flatnonzero(day[1:] != day[:-1]) + 1
+        for a, b in zip(np.r_[0, cut].tolist(), np.r_[cut, len(ids)].tolist(), strict=True):
+            self._days.setdefault(int(day[a]), []).append(ids[a:b])
+
+    def take(self, day: int) -> np.ndarray:
+        """Every id filed under the days up to ``day`` not taken yet (unsorted, may repeat)."""
+        out: list[np.ndarray] = []
+        while self.next_day <= day:
+            d = self.next_day
+            block = d >> self.shift
+            if block != self._block:
+                self._block = block
+                chunks = self._blocks.pop(block, None)
+                if chunks:
+                    self._file(np.concatenate([c[0] for c in chunks]),
+                               np.concatenate([c[1] for c in chunks]))
+            out.extend(self._days.pop(d, ()))
+            self.next_day = d + 1
+        if not out:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate(out) if len(out) > 1 else out[0]

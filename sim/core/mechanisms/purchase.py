@@ -47,6 +47,7 @@ from math import gamma
 
 import numpy as np
 
+from sim.core.clocks import DueCalendar
 from sim.core.columns import MEMBER, PROSPECT
 from sim.core.mechanisms.base import COUNT, MONEY, SIGNAL, Column, Mechanism, Result
 from sim.core.mechanisms.shared import prospect_friends
@@ -92,6 +93,8 @@ class Purchase(Mechanism):
                0.0, total="public_revenue"),
     )
 
+    scan_all = False  # True: check the calendar against a scan of every user (tests)
+
     def __init__(self, model):
         super().__init__(model)
         self.shape = float(self.cfg.market.need_cycle_shape)
@@ -99,6 +102,9 @@ class Purchase(Mechanism):
         self.threshold = self.stream("need")
         self._booking = False  # True while this mechanism books the needs it fired
         self.coupon_depth = 0.0  # the depth of the last promotion whose coupons were shared
+        # users filed by the day their need falls due: a day looks only at those due
+        self.calendar = DueCalendar(first_day=model.steps + 1)
+        self._id_dtype = np.int32 if model.users.n < 2**31 else np.int64
 
     def init_state(self) -> None:
         # stationary start: the age of each user's current product is uniform over one mean
@@ -110,6 +116,7 @@ class Purchase(Mechanism):
         e = (age / scale) ** self.shape + self.threshold.exponential(ids, 0)
         u.need_start[:] = -age
         u.need_due[:] = -age + scale * e ** (1 / self.shape)
+        self.calendar.add(ids.astype(self._id_dtype), u.need_due)
 
     def restart(self, ids: np.ndarray, day: int, ahead: np.ndarray | None = None) -> None:
         """The need was met on ``day``: draw the next need, ``ahead`` extra units later.
@@ -127,8 +134,10 @@ class Purchase(Mechanism):
         if mult != 1.0:
             scale = np.where(u.vip_until[ids] >= day, scale * mult ** (-1 / self.shape), scale)
         start = day if ahead is None else day + ahead * scale * self.mean_cycle
+        due = start + scale * e ** (1 / self.shape)
         u.need_start[ids] = start
-        u.need_due[ids] = start + scale * e ** (1 / self.shape)
+        u.need_due[ids] = due
+        self.calendar.add(ids.astype(self._id_dtype), due)
 
     def on_purchase(self, ids: np.ndarray, net: np.ndarray, day: int) -> None:
         """A purchase outside the need clock (a referred lead converting) meets the need."""
@@ -145,7 +154,11 @@ class Purchase(Mechanism):
         a_end = scale * (h0 + mult * (h1 - h0)) ** (1 / self.shape)
         shift = a_end - (a0 + 1)
         u.need_start[ids] -= shift
-        u.need_due[ids] -= shift
+        before = u.need_due[ids]
+        after = before - shift
+        u.need_due[ids] = after
+        moved = np.ceil(after) != np.ceil(before)  # now due on another day: file it there
+        self.calendar.add(ids[moved].astype(self._id_dtype), after[moved])
 
     def _share_coupons(self, day: int, depth: float) -> None:
         """Members forward the day's coupon to a friend (seed 000/002: coupons shared to
@@ -184,7 +197,14 @@ class Purchase(Mechanism):
                                    1.0 + pr.acceleration * depth * self._deal(members))
         if promo and pr.share_prob > 0:
             self._share_coupons(day, depth)
-        fired = np.flatnonzero(u.need_due <= day)
+        # everyone whose need is due by today (== np.flatnonzero(u.need_due <= day), sorted):
+        # the calendar's entries for today, less those whose due day has moved since
+        fired = np.unique(self.calendar.take(day)).astype(np.int64)
+        fired = fired[u.need_due[fired] <= day]
+        if self.scan_all:  # the reference (tests): one comparison per user
+            ref = np.flatnonzero(u.need_due <= day)
+            if not np.array_equal(ref, fired):
+                raise AssertionError(f"day {day}: the need calendar missed or added users")
         if len(fired) == 0:
             return
         st = u.state[fired]

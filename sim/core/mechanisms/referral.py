@@ -57,6 +57,8 @@ class Referral(Mechanism):
                "domain", COUNT),
     )
 
+    scan_all = False  # True: check the index of who heard against a scan of everyone (tests)
+
     def __init__(self, model):
         super().__init__(model)
         r = self.cfg.strategy.referral
@@ -71,6 +73,16 @@ class Referral(Mechanism):
 
     def init_state(self) -> None:
         self.clock.start(self.model.owners())
+        self._heard = np.flatnonzero(self.users.recommended)
+        self._is_heard = self.users.recommended != 0
+
+    def _remember(self, ids: np.ndarray) -> None:
+        """Add ``ids`` (sorted, unique) to the sorted index of users who heard the brand."""
+        new = ids[~self._is_heard[ids]]
+        if len(new):
+            self._is_heard[new] = True
+            h = self._heard
+            self._heard = np.insert(h, np.searchsorted(h, new), new)
 
     def on_own(self, ids: np.ndarray, day: int) -> None:
         self.clock.start(ids)
@@ -89,19 +101,29 @@ class Referral(Mechanism):
     def step(self, day: int) -> None:
         u, today = self.users, self.model.today
         r, p = self.cfg.strategy.referral, self.cfg.strategy.koc_program
-        heard = np.flatnonzero(u.recommended)  # few: only friends of recent recommenders
+        heard = self._heard  # a superset of the users with recommended != 0 (no O(n) scan)
+        if self.scan_all:  # the reference (tests): scan every user
+            ref = np.flatnonzero(u.recommended)
+            if not np.isin(ref, heard).all():
+                raise AssertionError(f"day {day}: the index of who heard the brand missed users")
         if len(heard):
-            u.recommended[heard] *= self.fade
+            left = u.recommended[heard] * self.fade  # 0 x fade = 0: the others are unchanged
+            u.recommended[heard] = left
+            if day % 64 == 0 and not self.scan_all:  # forget those whose memory underflowed to 0
+                gone = left == 0
+                self._is_heard[heard[gone]] = False
+                self._heard = heard[~gone]
         if r.per_year <= 0:
             return
         ids = self.model.owners()
         hazard = self.base[ids] * self._satisfaction_factor(u.satisfaction[ids])
-        member = u.state[ids] == MEMBER
-        # the private domain amplifies its members' word of mouth
+        # the private domain amplifies its members' word of mouth (x exp(0) = x 1 for the
+        # others, so only members' factors are computed)
         lift = self.cfg.groups.referral_lift
         if lift:
-            g = lift * (u.group_activity[ids] - np.float32(self.cfg.groups.neutral_activity))
-            hazard = hazard * np.exp(np.where(member, g, 0))  # exp(0) = 1 for non-members
+            pos = np.flatnonzero(u.state[ids] == MEMBER)
+            g = lift * (u.group_activity[ids[pos]] - np.float32(self.cfg.groups.neutral_activity))
+            hazard[pos] *= np.exp(g)
         if self.koc:
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
         referrers = self.clock.advance(ids, hazard)
@@ -118,6 +140,7 @@ class Referral(Mechanism):
         # every prospect who hears it remembers it (and who said it)
         heard_t, first = np.unique(targets[ok], return_index=True)
         u.recommended[heard_t] += np.float32(r.organic_lift)
+        self._remember(heard_t)
         u.recommended_by[heard_t] = referrers[ok][first]
         # members' friends may register in the private domain
         prob = np.full(len(referrers), self.cfg.market.funnel.register_prob)
