@@ -171,7 +171,9 @@ def test_full_accounts_overflow_to_the_official_account():
     """Seed 002: package cards brought more adds than the staff accounts could hold; the
     official account was the stopgap."""
     base = ["market=fresh_food", "population.n_users=20000", "days=120", "population.scale=50",
-            "strategy.acquisition.users_per_store=200000"]
+            "strategy.acquisition.users_per_store=200000",
+            # no bans (a banned account frees room) and no diversion (followers stay followers)
+            "channels.personal_wechat.ban_hazard=0", "touchpoints.divert_per_month=0"]
     on = _run(*base, "channel.overflow_to_official_account=true")
     off = _run(*base)
     s = on.summary()

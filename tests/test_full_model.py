@@ -37,7 +37,8 @@ def test_wecom_landing_churns_several_times_more_than_personal_wechat():
 
 
 def test_official_account_as_landing_channel_loses_most_followers():
-    oa = kpis("channel=official_account")
+    # seed 002's stopgap: no staff account ready to divert followers to
+    oa = kpis("channel=official_account", "touchpoints.divert_per_month=0")
     personal = kpis("channel=personal_wechat")
     # "most": with churn frailty a loyal minority of followers stays (retention rises with
     # tenure), so a year loses ~3/4 of them rather than nearly all
@@ -173,7 +174,9 @@ def test_community_raises_car_referral_share_towards_half():
     traditional = kpis("market=car", "strategy=promotion_heavy", "dealer=store_run",
                        users=20000, days=730)
     assert community["referral_share"] > 0.35
-    assert traditional["referral_share"] < 0.2
+    assert traditional["referral_share"] < 0.3
+    # NIO's basis (all new brand buyers): 55% vs 8-10% at traditional carmakers
+    assert community["referral_share_brand"] > 2 * traditional["referral_share_brand"]
 
 
 # ------------------------------------------------------------------ service

@@ -24,7 +24,9 @@ from sim.core.columns import (
     SOURCE_ADOPTION,
     SOURCE_EVENT,
     SOURCE_INITIAL,
+    SOURCE_PRESALE,
     SOURCE_REFERRAL,
+    TOUCH_STAFF,
     SOURCE_STORE,
 )
 from sim.core.mechanisms.messaging import on_calendar
@@ -390,10 +392,12 @@ def test_zero_add_friend_rate_gives_no_store_recruits(make_config, run_model):
 
 
 def test_friend_cap_limits_store_recruits(make_config):
-    """Each store's accounts hold at most staff_per_store x friend_cap recruited friends."""
+    """Each store's accounts hold at most staff_per_store x friend_cap friends (here every
+    staff-account friend is a store recruit: no initial members, no referrals)."""
     cfg = make_config("population.n_users=3000", "days=300", "market.need_cycle_days=200",
                       "market.add_friend_rate=1.0", "channels.personal_wechat.friend_cap=3",
-                      "strategy.acquisition.staff_per_store=2")
+                      "strategy.acquisition.staff_per_store=2", "market.initial_member_share=0",
+                      "mechanisms.referral=false")
     capacity = 2 * 3
     model = sim.SiyuModel(cfg)
     u = model.users
@@ -564,7 +568,8 @@ SWITCH_BASE = ["strategy=koc_program", "strategy.membership.enabled=true",
                "market.initial_member_share=0.1", "market.need_cycle_days=200",
                "strategy.referral.per_year=2", "strategy.promotion.per_week=2",
                "strategy.recall.per_year=12", "strategy.recall.lapsed_days=30",
-               "strategy.recall.min_purchases=1"]
+               "strategy.recall.min_purchases=1", "market.launch_every_days=100",
+               "touchpoints.presale_join_prob=0.05"]
 
 
 def _observe(model) -> dict[str, float]:
@@ -578,7 +583,9 @@ def _observe(model) -> dict[str, float]:
         "store_buyers": s["new_public_purchases"].sum(),
         "lost_sales": s["new_lost_sales"].sum(),
         "incidents": s["new_incidents"].sum(),
-        "churned": s["new_churned"].sum() + int((u.state == CHURNED).sum()),
+        # members who left by the churn hazard (not by quitting their only touchpoint, a group)
+        "churned": s["new_churned"].sum() - s["new_group_leavers"].sum()
+        - s["new_banned_lost"].sum(),
         "messages": s["promo"].sum() + s["content"].sum(),
         "fatigue": float(np.nansum(s["mean_fatigue"])) + float(u.fatigue.sum()),
         "groups": s["n_groups_live"].sum() + int((u.group >= 0).sum()),
@@ -589,6 +596,9 @@ def _observe(model) -> dict[str, float]:
         "vips": s["new_vip_upgrades"].sum() + int((u.vip_until >= 0).sum()),
         "trials": s["new_trials"].sum(),
         "recalled": s["new_members_recall"].sum(),
+        "presale_members": s["new_members_presale"].sum()
+        + int((u.source == SOURCE_PRESALE).sum()),
+        "follows": s["n_touch_official_account"].sum() + int(((u.touch & 4) > 0).sum()),
     }
 
 
@@ -605,6 +615,7 @@ SWITCHED_OFF = {
     "referral": ["referral_members", "referrals"],
     "churn": ["churned"],
     "recall": ["recalled"],
+    "touchpoints": ["presale_members", "follows"],
 }
 
 

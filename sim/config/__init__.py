@@ -26,6 +26,7 @@ from sim.config.platform import (  # noqa: F401
     ChannelsConfig,
     DealerConfig,
     GroupsConfig,
+    TouchpointsConfig,
 )
 from sim.config.strategy import (  # noqa: F401
     AcquisitionConfig,
@@ -91,6 +92,8 @@ class MechanismsConfig:
     churn: bool = param(True, source="switch", doc="members leave")
     recall: bool = param(True, source="switch", doc="recall campaigns win back lapsed former "
                          "members (when strategy.recall.per_year > 0)")
+    touchpoints: bool = param(True, source="switch", doc="touchpoints held at once: official-"
+                              "account follows, group-to-1:1 escalation, presale pull")
 
 
 @dataclass
@@ -144,6 +147,7 @@ class Config:
     channel: ChannelConfig = sub(ChannelConfig)
     channels: ChannelsConfig = sub(ChannelsConfig)
     groups: GroupsConfig = sub(GroupsConfig)
+    touchpoints: TouchpointsConfig = sub(TouchpointsConfig)
     mechanisms: MechanismsConfig = sub(MechanismsConfig)
     bass: BassConfig = sub(BassConfig)
     export: ExportConfig = sub(ExportConfig)

@@ -104,5 +104,8 @@ class MarketConfig:
                                 source="assumption: Beta(2, 3), mean 0.4")
     sociability_sigma: float = param(0.5, 0.0, 3.0, unit="lognormal sigma of sociability (mean 1; "
                                      "multiplies the referral rate)", source="assumption")
+    launch_every_days: int = param(0, 0, 3650, unit="days between product launches (0: none)",
+                                   source="assumption: a flagship launch a year for phones; "
+                                   "seed 000: presale windows pull prospects into groups")
     segments: SegmentsConfig = sub(SegmentsConfig)
     funnel: FunnelConfig = sub(FunnelConfig)

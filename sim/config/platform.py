@@ -36,6 +36,17 @@ class ChannelProfile:
                                         "002, staff productivity x3 after the WeCom/personal "
                                         "split, credited to WeCom's tooling (assumption); "
                                         "official account 1 (no figure)")
+    new_account_days: int = param(0, 0, 3650, unit="days an account counts as new (not yet "
+                                  "warmed up: 养号)", source="seed 002: newly registered WeCom "
+                                  "accounts were banned within two days of bulk adding "
+                                  "(\"not warmed up\"); 30 for WeCom is an assumption")
+    new_account_add_limit: int = param(1_000_000, 1, 1_000_000, unit="safe adds per new account "
+                                       "per day", source="assumption: WeCom's risk control on "
+                                       "new accounts (seed 002)")
+    new_account_ban_hazard: float = param(0.0, 0.0, 1.0, unit="ban hazard per add above the "
+                                          "new-account limit", source="seed 002: five new WeCom "
+                                          "accounts banned in two days; magnitude an assumption "
+                                          "(personal WeChat's ban_hazard)")
 
 
 def _personal():
@@ -45,7 +56,8 @@ def _personal():
 def _wecom():
     return ChannelProfile(monthly_churn=0.35, reach=1.0, trust=0.8, friend_cap=20_000,
                           daily_add_limit=1_000_000, ban_hazard=0.0, cost_per_member_month=0.3,
-                          service_productivity=3.0)
+                          service_productivity=3.0, new_account_days=30,
+                          new_account_add_limit=100, new_account_ban_hazard=0.002)
 
 
 def _official_account():
@@ -77,6 +89,55 @@ class ChannelConfig:
         False, source="seed 002: when staff accounts filled within weeks the official account "
         "was the stopgap, and it lost most of those followers", doc="buyers staff cannot add "
         "(accounts full) are asked to follow the official account instead")
+    accounts_warmed: bool = param(True, source="seed 002: the brand had a dozen warmed-up "
+                                  "personal accounts; the WeCom accounts it switched to were new",
+                                  doc="staff accounts are warmed up at day 0 (false: opened on "
+                                  "day 0, new for channels.*.new_account_days)")
+
+
+@dataclass
+class TouchpointsConfig:
+    """Touchpoints a member holds at once (DOMAIN.md, channel combinations; seeds 000, 002, 003).
+
+    A member can hold a staff account (personal WeChat or WeCom), a group, the official account
+    and the mini-program at the same time; quitting one is not leaving the private domain."""
+
+    follow_official_account: float = param(0.3, **PROB, source="assumption; seed 003: official "
+                                           "account + personal account is a common combination",
+                                           doc="share of newcomers on a staff account who also "
+                                           "follow the official account")
+    group_exit_per_month: float = param(0.03, **PROB, source="assumption; DOMAIN.md: members mute "
+                                        "or quit groups that spam or die", doc="share of a neutral "
+                                        "group's members who quit the group (not the staff "
+                                        "account) in 30 days")
+    group_exit_beta: float = param(2.0, 0.0, 20.0, unit="log group-exit hazard ratio per unit of "
+                                   "activity below groups.neutral_activity", source="assumption; "
+                                   "seed 002: spam buries posts, dead groups")
+    divert_per_month: float = param(0.1, **PROB, source="assumption; seed 003: the official "
+                                    "account diverts followers to personal accounts with perks "
+                                    "and 1:1 advice", doc="share of official-account-only "
+                                    "followers moved to a staff account in 30 days (while the "
+                                    "store's accounts have room)")
+    escalate_share: float = param(0.5, **PROB, source="assumption; seed 003: personal questions "
+                                  "(prizes, complaints) are taken from the group to 1:1",
+                                  doc="share of a group-only member's service questions that "
+                                  "escalate to a staff account (the member then holds one)")
+    presale_days: int = param(14, 1, 365, unit="days of presale before each launch",
+                              source="assumption; seed 000: presale windows")
+    presale_join_prob: float = param(0.0, **PROB, source="seed 000: at presale, gifts and "
+                                     "group-only offers pull prospects into groups; magnitude "
+                                     "an assumption", doc="share of the store's prospects pulled "
+                                     "into a group over one presale window (group-only members)")
+    presale_gift_cost: float = param(20.0, 0.0, 1e6, unit="yuan per prospect pulled in",
+                                     source="assumption: presale gift")
+    moments_cap_views: int = param(10_000, 0, 10_000_000_000, unit="WeCom moments views per day",
+                                   source="seed 002: with fewer than 50 active staff, WeCom "
+                                   "moments are seen by 10,000 people a day")
+    moments_cap_staff: int = param(50, 0, 1_000_000, unit="active staff accounts",
+                                   source="seed 002")
+    moments_share: float = param(0.5, **PROB, source="assumption; seed 002: moments are an "
+                                 "important way to reach users", doc="share of a WeCom member's "
+                                 "content reach that comes through moments")
 
 
 @dataclass

@@ -26,7 +26,16 @@ SEGMENT_NAMES = ("ordinary", "fan", "koc", "enthusiast")
 SOURCE_NONE, SOURCE_INITIAL, SOURCE_STORE, SOURCE_REFERRAL, SOURCE_EVENT = 0, 1, 2, 3, 4
 SOURCE_ADOPTION = 5  # Bass validation: advertising + word of mouth
 SOURCE_RECALL = 6    # a former member won back by a recall campaign (seed 002)
-SOURCE_NAMES = ("none", "initial", "store", "referral", "event", "adoption", "recall")
+SOURCE_PRESALE = 7   # a prospect pulled into a group at presale (seed 000)
+SOURCE_NAMES = ("none", "initial", "store", "referral", "event", "adoption", "recall", "presale")
+
+# touchpoints a member holds (bits of the ``touch`` column; DOMAIN.md, channel table)
+TOUCH_STAFF = 1    # a staff account: personal WeChat or WeCom (which one: ``channel``)
+TOUCH_GROUP = 2    # a community group
+TOUCH_OFFICIAL = 4  # follows the official account
+TOUCH_MINI = 8     # has bought through the mini-program
+TOUCH_REACH = TOUCH_STAFF | TOUCH_GROUP | TOUCH_OFFICIAL  # the ones the brand can message
+TOUCH_NAMES = ("staff", "group", "official_account", "mini_program")
 
 
 def sort_by_key(ids: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

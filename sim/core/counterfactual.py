@@ -5,7 +5,7 @@ would have done without it (DOMAIN.md, "Effects are incremental"). The counterfa
 keeps the population, the social graph, every trait and every random draw (common random
 numbers), and removes the operations: nobody is in the private domain (the initial members
 are just owners), and recruiting, messaging, groups, events, service, the KOC program,
-membership and the funnel are switched off. Needs, public purchases, owners' word of mouth
+membership, the funnel and the touchpoints' presale pull are switched off. Needs, public purchases, owners' word of mouth
 and their satisfaction remain. The difference between the two runs is the effect.
 
 Money (yuan, DOMAIN.md "Discounts are paid out of margin"): gross profit of the private
@@ -21,7 +21,7 @@ from sim.config import Config
 
 # the mechanisms that are private-domain operations (switched off in the counterfactual)
 OPERATIONS = ("koc", "messaging", "groups", "events", "service", "membership", "funnel",
-              "acquisition", "recall")
+              "acquisition", "recall", "touchpoints")
 
 
 def counterfactual_config(cfg: Config) -> Config:

@@ -16,6 +16,7 @@ from sim.core.columns import (
     PROSPECT,
     SOURCE_ADOPTION,
     SOURCE_EVENT,
+    SOURCE_PRESALE,
     SOURCE_RECALL,
     SOURCE_REFERRAL,
     SOURCE_STORE,
@@ -27,7 +28,7 @@ CHANNEL_KEYS = ("personal_wechat", "wecom", "official_account")
 # the result counting the users who join from each source (SiyuModel.join)
 JOIN_COUNTS = {SOURCE_STORE: "new_members_store", SOURCE_REFERRAL: "new_members_referral",
                SOURCE_EVENT: "new_members_event", SOURCE_ADOPTION: "new_adoptions",
-               SOURCE_RECALL: "new_members_recall"}
+               SOURCE_RECALL: "new_members_recall", SOURCE_PRESALE: "new_members_presale"}
 
 CORE_RESULTS: tuple[Result, ...] = (
     Result("day", "day", "simulated day (1..days)", LEVEL),
@@ -45,6 +46,8 @@ CORE_RESULTS: tuple[Result, ...] = (
            COUNT),
     Result("new_members_recall", "users", "former members won back today", COUNT,
            total="members_recalled"),
+    Result("new_members_presale", "users", "prospects pulled into a group at presale today "
+           "(group-only members)", COUNT, total="members_presale"),
     Result("new_adoptions", "users", "Bass validation: prospects who adopted today", COUNT),
     Result("new_leads", "users", "registrations today (referral and event friends)", COUNT,
            total="leads"),

@@ -29,11 +29,13 @@ from sim.core.mechanisms.purchase import Purchase
 from sim.core.mechanisms.recall import Recall
 from sim.core.mechanisms.referral import Referral
 from sim.core.mechanisms.service import Service
+from sim.core.mechanisms.touchpoints import Touchpoints
 
 PHASES: tuple[type[Mechanism], ...] = (
     KocProgram,   # the KOC program tops up, rewards and recognises its KOCs
     Messaging,    # the brand's promotions and content go out
-    Groups,       # group activity moves
+    Groups,       # group activity moves; members quit groups
+    Touchpoints,  # presales pull prospects into groups (launch calendar)
     Events,       # offline events; guests join as leads
     Service,      # incidents are answered or not; word of mouth
     Membership,   # points, tiers, VIP

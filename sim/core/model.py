@@ -26,7 +26,7 @@ from sim.core.loop import PHASES, PhaseTimer
 from sim.core.mechanisms.base import Mechanism
 from sim.core.mechanisms.shared import LEAD_SOURCES
 from sim.core.metrics import RESULTS, SERIES, Reporter, summarize
-from sim.core.population import build_population
+from sim.core.population import build_population, touch_of_channel
 from sim.core.rng import Streams
 
 
@@ -128,6 +128,7 @@ class SiyuModel(mesa.Model):
         u.join_day[ids] = day
         u.churn_day[ids] = -1  # a former member won back starts a new tenure
         u.channel[ids] = self.landing if channel is None else channel
+        u.touch[ids] = touch_of_channel(u.channel[ids])
         if by is not None:
             u.recruited_by[ids] = by
         counter = JOIN_COUNTS.get(source)
@@ -162,6 +163,7 @@ class SiyuModel(mesa.Model):
             self._members = np.delete(m, np.searchsorted(m, ids))
         for mech in self._hooks:
             mech.on_leave(ids, day)
+        u.touch[ids] = 0
 
     def owners(self) -> np.ndarray:
         """Sorted ids of brand owners (before the run, or buyers since in any channel)."""

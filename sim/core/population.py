@@ -13,10 +13,13 @@ import numpy as np
 from sim.config import CHANNELS, Config
 from sim.core.columns import (
     MEMBER,
+    OFFICIAL_ACCOUNT,
     ORDINARY,
     PROSPECT,
     SOURCE_INITIAL,
     SOURCE_NONE,
+    TOUCH_OFFICIAL,
+    TOUCH_STAFF,
     Columns,
 )
 from sim.core.mechanisms.base import Column
@@ -47,6 +50,8 @@ CORE_COLUMNS: tuple[Column, ...] = (
     Column("source", np.int8, SOURCE_NONE, "how the user joined (SOURCE_NAMES)"),
     Column("channel", np.int8, 0, "landing channel (CHANNELS); WeCom -> personal WeChat on a "
            "purchase with channel.transfer_on_purchase"),
+    Column("touch", np.uint8, 0, "touchpoints held (bits: 1 staff account, 2 group, 4 official "
+           "account, 8 mini-program); a member without a reachable one has left"),
     Column("join_day", np.int32, -1, "day joined, -1 = never (0 = before the run)"),
     Column("churn_day", np.int32, -1, "day left, -1 = never"),
     Column("recruited_by", np.int32, -1, "the user who brought this one (referral, event)"),
@@ -121,5 +126,13 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     t.state[initial] = MEMBER
     t.source[initial] = SOURCE_INITIAL
     t.join_day[initial] = 0
-    t.channel[initial] = CHANNELS.index(cfg.channel.landing)
+    t.channel[initial] = landing = CHANNELS.index(cfg.channel.landing)
+    t.touch[initial] = touch_of_channel(landing)
     return t
+
+
+def touch_of_channel(channel: int | np.ndarray) -> np.ndarray:
+    """The touchpoint a newcomer holds on landing in ``channel``: the official account, or a
+    staff account (personal WeChat, WeCom)."""
+    return np.where(np.asarray(channel) == OFFICIAL_ACCOUNT, TOUCH_OFFICIAL,
+                    TOUCH_STAFF).astype(np.uint8)

@@ -17,7 +17,14 @@ LITERATURE #37); official-account followers are in no group. Each group's activi
   tend to either take off or die (bimodal lifetimes, Qiu et al. 2016), and without any they
   fade.
 
-A group below ``dead_below`` is dead. Each member's group activity is published in the
+A group below ``dead_below`` is dead. Members quit groups without leaving the private domain
+(DOMAIN.md: the private domain is several touchpoints held at once): a member quits at a
+daily hazard ``h x exp(touchpoints.group_exit_beta x (neutral - a))`` with ``h`` from
+``touchpoints.group_exit_per_month`` (the share of a neutral group's members who quit in 30
+days), so dead and spammed groups empty first. A member who quits keeps the staff account
+and the official account; one who held only the group (pulled in at presale) has left.
+
+Each member's group activity is published in the
 ``group_activity`` column (``groups.neutral_activity`` outside groups, or with groups off),
 read by churn (dead groups lose members), purchase (community members buy more), referral
 (lively groups talk about the brand) and membership (task points).
@@ -29,8 +36,8 @@ import math
 
 import numpy as np
 
-from sim.core.columns import OFFICIAL_ACCOUNT, sort_by_key
-from sim.core.mechanisms.base import FIXED, LEVEL, Column, Mechanism, Result
+from sim.core.columns import OFFICIAL_ACCOUNT, TOUCH_GROUP, TOUCH_REACH, sort_by_key
+from sim.core.mechanisms.base import COUNT, FIXED, LEVEL, Column, Mechanism, Result
 from sim.core.mechanisms.shared import koc_active, koc_posts, on_calendar, staff_effort
 
 
@@ -38,7 +45,7 @@ class Groups(Mechanism):
     name = "groups"
     doc = "group activity moves (staff, brand, KOC posts, members' own talk, spam)"
     reads = ("groups", "population.scale", "dealer", "strategy.content", "strategy.koc_program",
-             "mechanisms.koc")
+             "mechanisms.koc", "touchpoints.group_exit_per_month", "touchpoints.group_exit_beta")
     columns = (
         Column("group", np.int32, -1, "community group id, -1 = none"),
         Column("group_activity", np.float32, lambda cfg: cfg.groups.neutral_activity,
@@ -51,6 +58,10 @@ class Groups(Mechanism):
                "groups.dead_below", FIXED),
         Result("new_cost_groups", "yuan", "operating live groups", FIXED, 0.0,
                total="cost_groups"),
+        Result("new_group_exits", "users", "members who quit their group today (staying in the "
+               "private domain if they hold another touchpoint)", COUNT, total="group_exits"),
+        Result("new_group_leavers", "users", "of which held no other touchpoint and left the "
+               "private domain", COUNT),
         Result("mean_group_activity", "0-1", "mean activity of groups with members", LEVEL,
                float("nan")),
     )
@@ -72,6 +83,8 @@ class Groups(Mechanism):
         self.effort = staff_effort(self.cfg.dealer)
         self.decay = 1.0 / g.decay_days
         self.koc = koc_active(self.cfg)
+        x = self.cfg.touchpoints.group_exit_per_month
+        self.exit_hazard = -math.log1p(-min(x, 1 - 1e-12)) / 30.0  # per day, neutral group
 
     def init_state(self) -> None:
         self.on_join(self.model.members(), 0, 0)
@@ -86,6 +99,7 @@ class Groups(Mechanism):
         slot = np.minimum((self.filled[store] + rank) // self.capacity, self.slots - 1)
         gid = store * self.slots + slot
         u.group[ids] = gid
+        u.touch[ids] |= np.uint8(TOUCH_GROUP)
         np.add.at(self.filled, store, 1)
         np.add.at(self.size, gid, 1)
         new = gid[self.opened_day[gid] < 0]
@@ -127,7 +141,30 @@ class Groups(Mechanism):
         self.died_day[live & ~dead] = -1  # revived
         alive = live & ~dead
         today.new_cost_groups += np.count_nonzero(alive) * g.cost_per_group_month / 30.0
+        self._exits(members, gid, in_group, day)
         today.n_groups_live = int(np.count_nonzero(live))
         today.n_groups_dead = int(np.count_nonzero(dead))
         today.mean_group_activity = (float(self.activity[live].mean()) if live.any()
                                      else float("nan"))
+
+    def _exits(self, members: np.ndarray, gid: np.ndarray, in_group: np.ndarray,
+               day: int) -> None:
+        """Members quit their group; those left with no reachable touchpoint leave."""
+        if self.exit_hazard <= 0:
+            return
+        u, g = self.users, self.cfg.groups
+        ids, gm = members[in_group], gid[in_group]
+        beta = self.cfg.touchpoints.group_exit_beta
+        h = self.exit_hazard * np.exp(beta * (g.neutral_activity - self.activity[gm]))
+        quit = self.stream("exit").uniform(ids, day) < -np.expm1(-h)
+        if not quit.any():
+            return
+        ids, gm = ids[quit], gm[quit]
+        np.subtract.at(self.size, gm, 1)
+        u.group[ids] = -1
+        u.group_activity[ids] = self.neutral
+        u.touch[ids] &= np.uint8(~TOUCH_GROUP & 0xFF)
+        gone = ids[(u.touch[ids] & TOUCH_REACH) == 0]
+        self.model.today.new_group_exits += len(ids)
+        self.model.today.new_group_leavers += len(gone)
+        self.model.leave(gone, day)
