@@ -54,7 +54,8 @@ class Clock:
         """Add a day's hazard for ``ids``; return the ids whose event fires (in ``ids`` order)."""
         if len(ids) == 0:
             return ids
-        left = self.R[ids] - hazard
+        left = self.R[ids]  # a copy: subtract in place (no second temporary)
+        left -= hazard
         self.R[ids] = left
         return ids[left <= 0]
 

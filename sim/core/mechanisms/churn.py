@@ -113,13 +113,22 @@ class Churn(MemberClockMechanism):
         u, cfg = self.users, self.cfg
         c, s = cfg.strategy.churn, cfg.strategy
         ids = self.model.members()
-        x = c.fatigue_beta * u.fatigue[ids] + c.dissatisfaction_beta * (
-            np.float32(s.satisfaction.pivot) - u.satisfaction[ids])
-        x = x + cfg.groups.churn_beta * (np.float32(cfg.groups.neutral_activity)
-                                         - u.group_activity[ids])
-        hazard = self.base[u.channel[ids]] * np.exp(x)
+        # fatigue_beta x fatigue + dissatisfaction_beta x (pivot - satisfaction)
+        # + churn_beta x (neutral - group activity), in place on the gathered copies
+        x = u.fatigue[ids]
+        x *= c.fatigue_beta
+        d = u.satisfaction[ids]
+        np.subtract(np.float32(s.satisfaction.pivot), d, out=d)
+        d *= c.dissatisfaction_beta
+        x += d
+        d = u.group_activity[ids]
+        np.subtract(np.float32(cfg.groups.neutral_activity), d, out=d)
+        d *= cfg.groups.churn_beta
+        x += d
+        hazard = self.base[u.channel[ids]]
+        hazard *= np.exp(x, out=x)
         if self.shape > 0:
-            hazard = hazard * u.frailty[ids]
+            hazard *= u.frailty[ids]
         if self.koc:
             hazard = np.where(u.koc[ids], hazard * s.koc_program.churn_mult, hazard)
         if s.membership.enabled:

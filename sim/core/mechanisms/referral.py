@@ -93,9 +93,11 @@ class Referral(Mechanism):
         rel = sat * np.float32(1 / self.cfg.strategy.satisfaction.pivot)
         if r.satisfaction_power == 4:
             rel *= rel
-            return rel * rel
+            rel *= rel
+            return rel
         if r.satisfaction_power == 2:
-            return rel * rel
+            rel *= rel
+            return rel
         return rel ** np.float32(r.satisfaction_power)
 
     def step(self, day: int) -> None:
@@ -116,7 +118,8 @@ class Referral(Mechanism):
         if r.per_year <= 0:
             return
         ids = self.model.owners()
-        hazard = self.base[ids] * self._satisfaction_factor(u.satisfaction[ids])
+        hazard = self._satisfaction_factor(u.satisfaction[ids])
+        hazard *= self.base[ids]  # base x factor, in place (the same product)
         # the private domain amplifies its members' word of mouth (x exp(0) = x 1 for the
         # others, so only members' factors are computed)
         lift = self.cfg.groups.referral_lift
