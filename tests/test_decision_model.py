@@ -181,3 +181,22 @@ def test_full_accounts_overflow_to_the_official_account():
     followers = (on.users.channel == 2) & (on.users.join_day > 0)
     assert followers.sum() * 50 == s["overflow"]
     assert np.all(on.users.group[followers] == -1), "official-account followers are in no group"
+
+
+def _incremental_gp(*overrides: str) -> float:
+    model = _run(*overrides)
+    base = model.counterfactual()
+    base.run()
+    return model.summary(baseline=base.summary())["incremental_gross_profit"]
+
+
+@pytest.mark.slow
+def test_the_model_can_give_either_verdict():
+    """docs/verdicts.md, settings A and A' (seed 1): deal-prone fresh-food customers at a
+    60% margin; which arm earns more incremental gross profit depends on the horizon."""
+    market = ("market=fresh_food", "market.gross_margin=0.6", "market.deal_prone_a=4",
+              "market.deal_prone_b=2", "population.n_users=20000", "seed=1")
+    gap = {days: _incremental_gp(*market, "strategy=promotion_heavy", f"days={days}")
+           - _incremental_gp(*market, "strategy=service_led", f"days={days}")
+           for days in (90, 730)}
+    assert gap[90] > 0 > gap[730], gap
