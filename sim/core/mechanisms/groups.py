@@ -21,7 +21,8 @@ A group below ``dead_below`` is dead. Members quit groups without leaving the pr
 (DOMAIN.md: the private domain is several touchpoints held at once): a member quits at a
 daily hazard ``h x exp(touchpoints.group_exit_beta x (neutral - a))`` with ``h`` from
 ``touchpoints.group_exit_per_month`` (the share of a neutral group's members who quit in 30
-days), so dead and spammed groups empty first. A member who quits keeps the staff account
+days), so dead and spammed groups empty first (an integrated-hazard clock per member, stream
+``groups.exit``). A member who quits keeps the staff account
 and the official account; one who held only the group (pulled in at presale) has left.
 
 Each member's group activity is published in the
@@ -36,8 +37,17 @@ import math
 
 import numpy as np
 
+from sim.core.clocks import Clock
 from sim.core.columns import OFFICIAL_ACCOUNT, TOUCH_GROUP, TOUCH_REACH, sort_by_key
-from sim.core.mechanisms.base import COUNT, FIXED, LEVEL, Column, Mechanism, Result
+from sim.core.mechanisms.base import (
+    COUNT,
+    FIXED,
+    LEVEL,
+    Column,
+    Mechanism,
+    Result,
+    clock_columns,
+)
 from sim.core.mechanisms.shared import koc_active, koc_posts, on_calendar, staff_effort
 
 
@@ -51,6 +61,7 @@ class Groups(Mechanism):
         Column("group_activity", np.float32, lambda cfg: cfg.groups.neutral_activity,
                "activity (0-1) of the member's group; "
                "groups.neutral_activity outside groups"),
+        *clock_columns("group_exit", "group exit"),
     )
     results = (
         Result("n_groups_live", "groups", "groups with members", FIXED),
@@ -85,6 +96,8 @@ class Groups(Mechanism):
         self.koc = koc_active(self.cfg)
         x = self.cfg.touchpoints.group_exit_per_month
         self.exit_hazard = -math.log1p(-min(x, 1 - 1e-12)) / 30.0  # per day, neutral group
+        # an integrated-hazard clock per group member: draws only when someone quits
+        self.exit_clock = Clock(u, "group_exit", self.stream("exit"))
 
     def init_state(self) -> None:
         self.on_join(self.model.members(), 0, 0)
@@ -100,6 +113,8 @@ class Groups(Mechanism):
         gid = store * self.slots + slot
         u.group[ids] = gid
         u.touch[ids] |= np.uint8(TOUCH_GROUP)
+        if self.exit_hazard > 0:
+            self.exit_clock.start(ids)
         np.add.at(self.filled, store, 1)
         np.add.at(self.size, gid, 1)
         new = gid[self.opened_day[gid] < 0]
@@ -108,6 +123,7 @@ class Groups(Mechanism):
         u.group_activity[ids] = self.activity[gid]
 
     def on_leave(self, ids: np.ndarray, day: int) -> None:
+        self.exit_clock.stop(ids)
         gid = self.users.group[ids]
         np.subtract.at(self.size, gid[gid >= 0], 1)
 
@@ -153,13 +169,16 @@ class Groups(Mechanism):
         if self.exit_hazard <= 0:
             return
         u, g = self.users, self.cfg.groups
-        ids, gm = members[in_group], gid[in_group]
         beta = self.cfg.touchpoints.group_exit_beta
-        h = self.exit_hazard * np.exp(beta * (g.neutral_activity - self.activity[gm]))
-        quit = self.stream("exit").uniform(ids, day) < -np.expm1(-h)
-        if not quit.any():
+        # per group (few), then one gather per member
+        h_group = self.exit_hazard * np.exp(beta * (g.neutral_activity - self.activity))
+        ids, gm = members[in_group], gid[in_group]
+        fired = self.exit_clock.advance(ids, h_group[gm])
+        if len(fired) == 0:
             return
-        ids, gm = ids[quit], gm[quit]
+        self.exit_clock.k[fired] += 1  # the next group's threshold is a fresh draw
+        self.exit_clock.stop(fired)
+        ids, gm = fired, u.group[fired]
         np.subtract.at(self.size, gm, 1)
         u.group[ids] = -1
         u.group_activity[ids] = self.neutral
