@@ -54,3 +54,43 @@ def test_indexes_match_the_scans_every_day(monkeypatch, overrides):
     model.run()  # raises AssertionError on the first day an index and its scan differ
     s = model.summary()
     assert s["purchases"] > 0 and s["public_purchases"] > 0
+
+
+def test_indexed_clock_matches_the_column_clock():
+    """Users join and leave a daily index (started, stopped, re-joining, some the same day);
+    the compact clock fires the same users on the same days and ends with the same column."""
+    from sim.core.clocks import Clock, IndexedClock
+    from sim.core.columns import Columns
+    from sim.core.rng import Streams
+
+    n, rng = 3000, np.random.default_rng(5)
+    clocks = []
+    for cls in (Clock, IndexedClock):
+        t = Columns(n)
+        t.add("x_R", np.float64, np.inf)
+        t.add("x_k", np.int32, 0)
+        clocks.append(cls(t, "x", Streams(9)["x.clock"]))
+    member = rng.random(n) < 0.3
+    for c in clocks:
+        c.start(np.flatnonzero(member))
+    index = np.flatnonzero(member)
+    hazard_of = rng.uniform(0.001, 0.05, n)
+    for day in range(1, 200):
+        # some join (started), some leave (stopped), a few of them the same day
+        join = np.flatnonzero(~member & (rng.random(n) < 0.01))
+        leave = np.flatnonzero(member & (rng.random(n) < 0.01))
+        member[join] = True
+        member[leave] = False
+        back = leave[: len(leave) // 4]  # left and came back before the next advance
+        member[back] = True
+        for c in clocks:
+            c.start(join)
+            c.stop(leave)
+            c.start(back)
+        index = np.flatnonzero(member) if (len(join) or len(leave)) else index
+        hz = hazard_of[index] * (1 + 0.1 * np.sin(day))
+        fired = [c.advance(index, hz) for c in clocks]
+        assert np.array_equal(fired[0], fired[1]), day
+        for c in clocks:
+            c.fire(fired[0])
+    assert np.array_equal(clocks[0].R, clocks[1].R)  # R syncs the compact values back

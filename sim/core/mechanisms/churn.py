@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from sim.config.base import ConfigError
+from sim.core.clocks import IndexedClock
 from sim.core.mechanisms.base import Column, MemberClockMechanism, clock_columns
 from sim.core.mechanisms.shared import koc_active
 
@@ -96,6 +97,8 @@ class Churn(MemberClockMechanism):
         self.base = np.array([base_hazard(ch.monthly_churn, self.shape, c.channel_churn_reading)
                               for ch in self.cfg.channels.profiles()], dtype=np.float64)
         self.koc = koc_active(self.cfg)
+        # advanced over the members every day: their hazard left kept in member order
+        self.clock = IndexedClock(self.users, self.clock_name, self.stream(self.clock_stream))
 
     def _draw_frailty(self, ids: np.ndarray) -> None:
         if self.shape > 0 and len(ids):

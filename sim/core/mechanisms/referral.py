@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from sim.core.clocks import Clock
+from sim.core.clocks import IndexedClock
 from sim.core.columns import MEMBER, PROSPECT, SOURCE_REFERRAL
 from sim.core.mechanisms.base import COUNT, Column, Mechanism, Result, clock_columns
 from sim.core.mechanisms.shared import koc_active, koc_mult
@@ -62,7 +62,8 @@ class Referral(Mechanism):
     def __init__(self, model):
         super().__init__(model)
         r = self.cfg.strategy.referral
-        self.clock = Clock(self.users, "referral", self.stream("clock"))
+        # advanced over the owners every day: their hazard left kept in owner order
+        self.clock = IndexedClock(self.users, "referral", self.stream("clock"))
         mult = segment_values(self.cfg.market.segments.profiles(), "referral_mult",
                               np.float32)[self.users.segment]
         # the per-user part of the hazard that does not change during a run
