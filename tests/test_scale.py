@@ -73,6 +73,8 @@ def test_indexed_clock_matches_the_column_clock():
     member = rng.random(n) < 0.3
     for c in clocks:
         c.start(np.flatnonzero(member))
+    static = rng.random(n)
+    follow = clocks[1].follow(static)
     index = np.flatnonzero(member)
     hazard_of = rng.uniform(0.001, 0.05, n)
     for day in range(1, 200):
@@ -89,6 +91,8 @@ def test_indexed_clock_matches_the_column_clock():
             c.start(back)
         index = np.flatnonzero(member) if (len(join) or len(leave)) else index
         hz = hazard_of[index] * (1 + 0.1 * np.sin(day))
+        clocks[1].align(index)
+        assert np.array_equal(clocks[1].rider(follow), static[index]), day
         fired = [c.advance(index, hz) for c in clocks]
         assert np.array_equal(fired[0], fired[1]), day
         for c in clocks:

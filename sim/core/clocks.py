@@ -88,6 +88,18 @@ class IndexedClock(Clock):
         self._left = np.zeros(0)
         self._added: list[np.ndarray] = []    # started outside the index since the last alignment
         self._removed: list[np.ndarray] = []  # stopped inside it since
+        self._riders: list[list] = []  # [source, compact copy]: static per-user values
+
+    def follow(self, source) -> int:
+        """Keep a compact copy, in index order, of a per-user array that does not change
+        while a user is in the index (``source``: the array, or a function giving it, read
+        when users enter the index); returns its handle for :meth:`rider`."""
+        self._riders.append([source, None])
+        return len(self._riders) - 1
+
+    def rider(self, handle: int) -> np.ndarray:
+        """The compact copy of a followed array, aligned with the last advanced index."""
+        return self._riders[handle][1]
 
     @property
     def _column(self) -> np.ndarray:
@@ -138,29 +150,42 @@ class IndexedClock(Clock):
         added = np.unique(np.concatenate(self._added)) if self._added else ids[:0]
         removed = np.unique(np.concatenate(self._removed)) if self._removed else ids[:0]
         self._added, self._removed = [], []
+        riders = [(r, r[0]() if callable(r[0]) else r[0]) for r in self._riders]
         if old is None:
             self._ids, self._left = ids, col[ids]
+            for r, full in riders:
+                r[1] = full[ids]
             return
         if len(added):  # started but already gone again: not in the index
             pos = np.minimum(np.searchsorted(ids, added), max(len(ids) - 1, 0))
             added = added[ids[pos] == added] if len(ids) else added[:0]
+        follow = [r[1] for r, _ in riders]
         if len(removed):
             gone = np.searchsorted(old, removed)
             old, left = np.delete(old, gone), np.delete(left, gone)
+            follow = [np.delete(f, gone) for f in follow]
         if len(added):
             at = np.searchsorted(old, added)
             old, left = np.insert(old, at, added), np.insert(left, at, col[added])
+            follow = [np.insert(f, at, full[added]) for f, (_, full) in zip(follow, riders, strict=True)]
         if not np.array_equal(old, ids):  # the index changed some other way: gather it all
             self.sync()
             left = col[ids]
+            follow = [full[ids] for _, full in riders]
         self._ids, self._left = ids, left
+        for (r, _), f in zip(riders, follow, strict=True):
+            r[1] = f
+
+    def align(self, ids: np.ndarray) -> None:
+        """Make the compact values and riders follow the index ``ids`` (the model's array)."""
+        if ids is not self._ids or len(ids) != len(self._left):
+            self._align(ids)
 
     def advance(self, ids: np.ndarray, hazard: np.ndarray | float) -> np.ndarray:
         """Add a day's hazard for the index ``ids``; return the ids whose event fires."""
         if len(ids) == 0:
             return ids
-        if ids is not self._ids or len(ids) != len(self._left):
-            self._align(ids)
+        self.align(ids)
         left = self._left
         left -= hazard
         return ids[left <= 0]

@@ -99,6 +99,7 @@ class Churn(MemberClockMechanism):
         self.koc = koc_active(self.cfg)
         # advanced over the members every day: their hazard left kept in member order
         self.clock = IndexedClock(self.users, self.clock_name, self.stream(self.clock_stream))
+        self._frailty = self.clock.follow(lambda: self.users.frailty)  # drawn at joining
 
     def _draw_frailty(self, ids: np.ndarray) -> None:
         if self.shape > 0 and len(ids):
@@ -116,6 +117,7 @@ class Churn(MemberClockMechanism):
         u, cfg = self.users, self.cfg
         c, s = cfg.strategy.churn, cfg.strategy
         ids = self.model.members()
+        self.clock.align(ids)
         # fatigue_beta x fatigue + dissatisfaction_beta x (pivot - satisfaction)
         # + churn_beta x (neutral - group activity), in place on the gathered copies
         x = u.fatigue[ids]
@@ -131,7 +133,7 @@ class Churn(MemberClockMechanism):
         hazard = self.base[u.channel[ids]]
         hazard *= np.exp(x, out=x)
         if self.shape > 0:
-            hazard *= u.frailty[ids]
+            hazard *= self.clock.rider(self._frailty)  # == u.frailty[ids]
         if self.koc:
             hazard = np.where(u.koc[ids], hazard * s.koc_program.churn_mult, hazard)
         if s.membership.enabled:

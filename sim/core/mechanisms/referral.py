@@ -69,6 +69,7 @@ class Referral(Mechanism):
         # the per-user part of the hazard that does not change during a run
         self.base = (r.per_year / 365.0) * (1 + r.reward_lift * r.reward) \
             * self.users.sociability * mult
+        self._base = self.clock.follow(self.base)  # self.base[owners], in owner order
         self.koc = koc_active(self.cfg)
         self.fade = np.float32(math.exp(-math.log(2) / r.memory_halflife_days))
 
@@ -119,8 +120,9 @@ class Referral(Mechanism):
         if r.per_year <= 0:
             return
         ids = self.model.owners()
+        self.clock.align(ids)
         hazard = self._satisfaction_factor(u.satisfaction[ids])
-        hazard *= self.base[ids]  # base x factor, in place (the same product)
+        hazard *= self.clock.rider(self._base)  # x self.base[ids], in place (the same product)
         # the private domain amplifies its members' word of mouth (x exp(0) = x 1 for the
         # others, so only members' factors are computed)
         lift = self.cfg.groups.referral_lift
