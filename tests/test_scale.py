@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim import SiyuModel, load_config
-from sim.core.clocks import DueCalendar
+from sim.core.clocks import DueCalendar, IndexedClock
 from sim.core.mechanisms.funnel import Funnel
 from sim.core.mechanisms.purchase import Purchase
 from sim.core.mechanisms.referral import Referral
@@ -48,6 +48,7 @@ def test_indexes_match_the_scans_every_day(monkeypatch, overrides):
     """Each mechanism checks its index against the full scan every day (``scan_all``)."""
     for cls in (Purchase, Funnel, Referral):
         monkeypatch.setattr(cls, "scan_all", True)
+    monkeypatch.setattr(IndexedClock, "check_all", True)
     cfg = load_config(["population.n_users=3000", "days=150", "output.progress=false",
                        *overrides])
     model = SiyuModel(cfg)
@@ -59,7 +60,7 @@ def test_indexes_match_the_scans_every_day(monkeypatch, overrides):
 def test_indexed_clock_matches_the_column_clock():
     """Users join and leave a daily index (started, stopped, re-joining, some the same day);
     the compact clock fires the same users on the same days and ends with the same column."""
-    from sim.core.clocks import Clock, IndexedClock
+    from sim.core.clocks import Clock
     from sim.core.columns import Columns
     from sim.core.rng import Streams
 
@@ -75,6 +76,7 @@ def test_indexed_clock_matches_the_column_clock():
         c.start(np.flatnonzero(member))
     static = rng.random(n)
     follow = clocks[1].follow(static)
+    clocks[1].check_all = True
     index = np.flatnonzero(member)
     hazard_of = rng.uniform(0.001, 0.05, n)
     for day in range(1, 200):

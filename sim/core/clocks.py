@@ -82,6 +82,8 @@ class IndexedClock(Clock):
     it is brought up to date by :meth:`sync` (the ``R`` property syncs before returning it).
     """
 
+    check_all = False  # True (tests): check each alignment against the whole new index
+
     def __init__(self, table: Columns, name: str, stream: Stream):
         super().__init__(table, name, stream)
         self._ids: np.ndarray | None = None  # the index the compact values follow
@@ -144,31 +146,44 @@ class IndexedClock(Clock):
             self._removed.append(ids[inside])
 
     def _align(self, ids: np.ndarray) -> None:
-        """Make the compact values follow the index ``ids`` (sorted, unique)."""
+        """Make the compact values follow the index ``ids`` (sorted, unique): delete the
+        users stopped inside the old index, insert those started outside it that are in the
+        new one. The new index must be the old one less the first plus the second (which the
+        model's join, leave and own guarantee, each calling the hooks that start and stop
+        the clock); counts and positions are checked, and with ``check_all`` (tests) the
+        whole rebuilt index. Anything else (the first alignment, a user who left and came
+        back in between) gathers the values from the column."""
         col = self._column
         old, left = self._ids, self._left
         added = np.unique(np.concatenate(self._added)) if self._added else ids[:0]
         removed = np.unique(np.concatenate(self._removed)) if self._removed else ids[:0]
         self._added, self._removed = [], []
         riders = [(r, r[0]() if callable(r[0]) else r[0]) for r in self._riders]
-        if old is None:
-            self._ids, self._left = ids, col[ids]
-            for r, full in riders:
-                r[1] = full[ids]
-            return
-        if len(added):  # started but already gone again: not in the index
-            pos = np.minimum(np.searchsorted(ids, added), max(len(ids) - 1, 0))
-            added = added[ids[pos] == added] if len(ids) else added[:0]
         follow = [r[1] for r, _ in riders]
-        if len(removed):
+        ok = old is not None
+        if ok and len(added) and len(ids):  # started but already gone again: not in the index
+            pos = np.minimum(np.searchsorted(ids, added), len(ids) - 1)
+            added = added[ids[pos] == added]
+        elif ok and len(added):
+            added = added[:0]
+        if ok:
             gone = np.searchsorted(old, removed)
-            old, left = np.delete(old, gone), np.delete(left, gone)
-            follow = [np.delete(f, gone) for f in follow]
-        if len(added):
-            at = np.searchsorted(old, added)
-            old, left = np.insert(old, at, added), np.insert(left, at, col[added])
-            follow = [np.insert(f, at, full[added]) for f, (_, full) in zip(follow, riders, strict=True)]
-        if not np.array_equal(old, ids):  # the index changed some other way: gather it all
+            at = np.searchsorted(ids, added)  # where the added land in the new index
+            ok = (len(old) - len(removed) + len(added) == len(ids)
+                  and np.array_equal(old[np.minimum(gone, max(len(old) - 1, 0))], removed))
+        if ok:
+            at = at - np.arange(len(added))  # the same places in the old index less the gone
+            if len(removed):
+                left = np.delete(left, gone)
+                follow = [np.delete(f, gone) for f in follow]
+            if len(added):
+                left = np.insert(left, at, col[added])
+                follow = [np.insert(f, at, full[added])
+                          for f, (_, full) in zip(follow, riders, strict=True)]
+            if self.check_all and not np.array_equal(np.insert(np.delete(old, gone), at, added),
+                                                     ids):
+                raise AssertionError(f"clock {self.name}: the index changed without start/stop")
+        if not ok:  # first alignment, or the index changed some other way: gather it all
             self.sync()
             left = col[ids]
             follow = [full[ids] for _, full in riders]
