@@ -25,6 +25,7 @@ benchmarks/results.json; docs/benchmarks.md records runs with their machine.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -97,8 +98,8 @@ def kernel_compare(n: int, days: int, overrides: list[str]) -> dict:
               "model_members_end": len(model.members()), "model_purchases": s["purchases"],
               "model_public_purchases": s["public_purchases"],
               "model_member_days": float(model.series()["n_members"].sum())}
-    model.users = None  # free the run's columns before the kernel's copy
-    del model
+    del model, s
+    gc.collect()  # free the run (mechanisms and model refer to each other) before the copy
     k = run_kernel(SiyuModel(cfg), days)  # a pristine copy of the initial state
     result.update({"kernel_s": k["run_s"], "ratio": model_s / k["run_s"],
                    "kernel_members_end": k["members_end"], "kernel_purchases": k["purchases"],

@@ -1,0 +1,114 @@
+"""Sweep scaling: the same Hydra sweep on 1 worker and on 2 (the joblib launcher), timed,
+and their results compared number for number.
+
+    .venv/bin/python benchmarks/sweep.py                  # 8 runs of 200,000 users x 730 days
+    .venv/bin/python benchmarks/sweep.py --users 1000000 --days 1095 --seeds 1 2
+
+The sweep is ``strategy=promotion_heavy,service_led`` x ``seed`` (phone market, every
+mechanism on) through ``python -m sim -m ... hydra/launcher=joblib hydra.launcher.n_jobs=N``,
+each into its own sweep dir under ``--root``. The wall time of each sweep is the whole
+command (start-up, the workers' imports, every run, writing outputs). Each run's
+``summary.json`` must agree between the two sweeps in every number but the timings, which
+is what common random numbers promise: a run's numbers do not depend on where or beside
+what it ran. Results go to ``--out`` (JSON); docs/benchmarks.md records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VOLATILE = {"timing", "version", "code_version", "run_dir", "created", "host"}
+
+
+def sweep(n_jobs: int, args, sweep_dir: Path) -> float:
+    if sweep_dir.exists():
+        shutil.rmtree(sweep_dir)
+    cmd = [sys.executable, "-m", "sim", "-m", "strategy=promotion_heavy,service_led",
+           f"seed={','.join(map(str, args.seeds))}", f"population.n_users={args.users}",
+           f"days={args.days}", "market=phone", "output.figures=false", "output.progress=false",
+           "hydra/launcher=joblib", f"hydra.launcher.n_jobs={n_jobs}",
+           f"hydra.sweep.dir={sweep_dir}", *args.set]
+    print(f"{n_jobs} worker(s): {' '.join(cmd[1:])}", flush=True)
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise SystemExit(f"sweep failed ({n_jobs} workers):\n{out.stderr[-4000:]}")
+    return wall
+
+
+def summaries(sweep_dir: Path) -> dict[str, dict]:
+    found = {}
+    for p in sorted(sweep_dir.rglob("summary.json")):
+        s = json.loads(p.read_text())
+        key = p.parent.relative_to(sweep_dir).as_posix()
+        found[key] = s
+    return found
+
+
+def numbers(obj, prefix: str = "") -> dict[str, object]:
+    """Every leaf of a summary, by dotted key, less the volatile ones (timings, paths)."""
+    out = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in VOLATILE:
+                continue
+            out.update(numbers(v, f"{prefix}{k}."))
+    else:
+        out[prefix.rstrip(".")] = obj
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--users", type=int, default=200_000)
+    ap.add_argument("--days", type=int, default=730)
+    ap.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3, 4])
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--root", default=str(ROOT / "multirun" / "bench_sweep"))
+    ap.add_argument("--out", default=str(HERE / "sweep.json"))
+    a = ap.parse_args()
+    root = Path(a.root)
+    walls, found = {}, {}
+    for n_jobs in (1, 2):
+        d = root / f"{n_jobs}workers"
+        walls[n_jobs] = sweep(n_jobs, a, d)
+        found[n_jobs] = summaries(d)
+        print(f"  {len(found[n_jobs])} runs in {walls[n_jobs]:.1f} s", flush=True)
+    runs = sorted(found[1])
+    if runs != sorted(found[2]) or not runs:
+        raise SystemExit(f"the sweeps made different runs: {runs} vs {sorted(found[2])}")
+    differ = []
+    for r in runs:
+        a1, a2 = numbers(found[1][r]), numbers(found[2][r])
+        bad = sorted(k for k in set(a1) | set(a2)
+                     if a1.get(k) != a2.get(k) and not (a1.get(k) != a1.get(k)
+                                                        and a2.get(k) != a2.get(k)))  # nan
+        if bad:
+            differ.append((r, bad[:5]))
+    speedup = walls[1] / walls[2]
+    print(f"{len(runs)} runs of {a.users:,} users x {a.days} days: 1 worker {walls[1]:.1f} s, "
+          f"2 workers {walls[2]:.1f} s, speedup {speedup:.2f}x (target >= 1.8x on 2 cores); "
+          + ("every number the same" if not differ else f"DIFFERENT numbers: {differ}"))
+    result = {"users": a.users, "days": a.days, "seeds": a.seeds, "runs": len(runs),
+              "wall_s": {str(k): v for k, v in walls.items()}, "speedup": speedup,
+              "same_numbers": not differ, "differences": differ, "cores": os.cpu_count(),
+              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {a.out}")
+    if differ:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
