@@ -203,9 +203,6 @@ def test_shipped_calibrated_presets_load_and_keep_their_values_in_every_arm(name
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the shipped calibrated presets were fitted to the model before the "
-                   "brand outside the private domain, heterogeneous churn and paid service; "
-                   "refit: python -m sim.calibration --preset NAME --install", strict=False)
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
 def test_shipped_calibrated_presets_still_land_near_their_targets(name):
     """One fresh seed at the calibration's size: each target within 3 tolerances (a model

@@ -257,7 +257,7 @@ FRESH_FOOD = Problem(
           "repeat customers",
     params=(
         Param("channels.wecom.monthly_churn", 0.15, 0.7, why="base WeCom friend churn"),
-        Param("channels.personal_wechat.monthly_churn", 0.02, 0.15,
+        Param("channels.personal_wechat.monthly_churn", 0.02, 0.4,
               why="base personal WeChat friend churn"),
         Param("market.need_cycle_days", 7.0, 60.0, log=True,
               why="mean days between restocks (the preset's 'monthly' is an assumption)"),
