@@ -72,7 +72,8 @@ class Reporter:
         self.cum["purchases"] += k * t.new_purchases
         self.cum["revenue"] += k * t.new_revenue
         self.cum["cost"] += t.new_cost
-        by_channel = np.bincount(u.channel[members], minlength=3)
+        ch = u.channel[members]  # int8: a count per channel, no widening copy for bincount
+        by_channel = [np.count_nonzero(ch == i) for i in range(len(CHANNEL_KEYS))]
         core = {
             "n_prospects": u.n - n_members - self.n_churned,
             "n_members": n_members,
