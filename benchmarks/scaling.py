@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3])
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     ap.add_argument("--jobs", type=int, default=1, help="runs at once (each 10M run ~4 GiB)")
-    ap.add_argument("--out", default=str(HERE / "scaling.json"))
+    ap.add_argument("--out", default=str(HERE.parent / "multirun" / "bench_scaling.json"))
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -127,6 +127,7 @@ def main() -> None:
         for r in rows:
             print(f"{r['kpi']:>24} {r['reference']:>14.6g} {r['scaled']:>14.6g} "
                   f"{100 * r['rel_error']:>7.2f}% {100 * r['rel_se']:>6.2f}%")
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {a.out}")
 

@@ -1,8 +1,8 @@
 """Sweep scaling: the same Hydra sweep on 1 worker and on 2 (the joblib launcher), timed,
 and their results compared number for number.
 
-    .venv/bin/python benchmarks/sweep.py                  # 8 runs of 200,000 users x 730 days
-    .venv/bin/python benchmarks/sweep.py --users 1000000 --days 1095 --seeds 1 2
+    .venv/bin/python benchmarks/sweep.py              # 4 runs of 1M users x 1,095 days (~3 min)
+    .venv/bin/python benchmarks/sweep.py --users 400000 --days 730 --seeds 1 2 3 4
 
 The sweep is ``strategy=promotion_heavy,service_led`` x ``seed`` (phone market, every
 mechanism on) through ``python -m sim -m ... hydra/launcher=joblib hydra.launcher.n_jobs=N``,
@@ -71,12 +71,12 @@ def numbers(obj, prefix: str = "") -> dict[str, object]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--users", type=int, default=200_000)
-    ap.add_argument("--days", type=int, default=730)
-    ap.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3, 4])
+    ap.add_argument("--users", type=int, default=1_000_000)
+    ap.add_argument("--days", type=int, default=1095)
+    ap.add_argument("--seeds", nargs="*", type=int, default=[1, 2])
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     ap.add_argument("--root", default=str(ROOT / "multirun" / "bench_sweep"))
-    ap.add_argument("--out", default=str(HERE / "sweep.json"))
+    ap.add_argument("--out", default=str(ROOT / "multirun" / "bench_sweep" / "sweep.json"))
     a = ap.parse_args()
     root = Path(a.root)
     walls, found = {}, {}
@@ -97,13 +97,17 @@ def main() -> None:
         if bad:
             differ.append((r, bad[:5]))
     speedup = walls[1] / walls[2]
+    compute = {n: sum(found[n][r].get("timing", {}).get("run_s", 0.0) for r in runs) for n in (1, 2)}
     print(f"{len(runs)} runs of {a.users:,} users x {a.days} days: 1 worker {walls[1]:.1f} s, "
           f"2 workers {walls[2]:.1f} s, speedup {speedup:.2f}x (target >= 1.8x on 2 cores); "
-          + ("every number the same" if not differ else f"DIFFERENT numbers: {differ}"))
+          + ("every number the same" if not differ else f"DIFFERENT numbers: {differ}")
+          + f"; the runs' own time summed: {compute[1]:.1f} s vs {compute[2]:.1f} s")
     result = {"users": a.users, "days": a.days, "seeds": a.seeds, "runs": len(runs),
               "wall_s": {str(k): v for k, v in walls.items()}, "speedup": speedup,
+              "runs_s": {str(k): v for k, v in compute.items()},
               "same_numbers": not differ, "differences": differ, "cores": os.cpu_count(),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {a.out}")
     if differ:
