@@ -23,6 +23,12 @@ community groups             73 B per group (arrays plus the daily step's tempor
 imports (interpreter, numpy, Mesa, Hydra, pyarrow)  165 MB
 ===========================  ==========================================================
 
+Re-measured 2026-11-30 after touchpoints (the ``touch`` column, group-exit clocks: the user
+table is 246 B/user) and the compact clocks and due-day calendars (docs/benchmarks.md): a
+whole run peaks at 458 B/user with the graph at 1M users x 1,095 days (default workload,
+0.58 GiB) and at 3.99 GiB for 10M users with 1M members; the per-user figure was raised from
+254 to 385 B so the estimate stays above both (463 B/user at 1M, 4.5 GiB at 10M).
+
 A counterfactual run (``counterfactual=true``) keeps a second model (users, stores, staff,
 groups; the graph is shared) alive beside the first. The figures are kept in :data:`BYTES`; re-measure them with ``benchmarks/`` style runs when the
 model's storage changes (the estimate errs on the high side by design: it must refuse what
@@ -44,7 +50,7 @@ from sim.config.base import ConfigError
 
 BYTES = {
     "base": 200e6,      # interpreter and imports (165-197 MB measured)
-    "user": 254.0,      # per simulated user, graph excluded
+    "user": 385.0,      # per simulated user, graph excluded (re-measured below)
     "edge": 26.0,       # per undirected edge of the social graph, at build peak
     "store": 30.0,
     "staff": 229.0,

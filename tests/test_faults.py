@@ -573,7 +573,9 @@ def test_the_memory_estimate_matches_the_measured_figures():
 
     est = estimate(load_config(["population.n_users=1000000"]))
     per_user = (est.total - BYTES["base"]) / 1e6
-    assert 296 <= per_user <= 400  # measured peak: 296 B/user (scale-free m=3, 730 days)
+    # measured peak: 458 B/user (scale-free m=3, 1M users x 1,095 days, default workload);
+    # the estimate errs on the high side
+    assert 458 <= per_user <= 560
     big = estimate(load_config(["population.n_users=50000000"]))
     assert big.total > 15 * 1024**3
     scaled = estimate(load_config(["population.n_users=1000000", "population.scale=2000"]))
