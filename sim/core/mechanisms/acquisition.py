@@ -34,8 +34,6 @@ combinations):
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from sim.config import CHANNELS
@@ -50,10 +48,10 @@ from sim.core.columns import (
     sort_by_key,
 )
 from sim.core.mechanisms.base import COUNT, FIXED, Mechanism, Result
-from sim.core.mechanisms.shared import staff_effort
+from sim.core.mechanisms.shared import per_day, staff_channel, staff_effort
 from sim.core.population import segment_values
 
-NOT_STAFF = np.uint8(~TOUCH_STAFF & 0xFF)
+NOBODY = np.zeros(0, dtype=np.int64)
 
 
 class Acquisition(Mechanism):
@@ -87,8 +85,7 @@ class Acquisition(Mechanism):
         cfg = self.cfg
         a, d = cfg.strategy.acquisition, cfg.dealer
         self.landing = CHANNELS.index(cfg.channel.landing)
-        # the staff accounts' channel: the landing one, personal WeChat under official-account landing
-        self.staff_channel = self.landing if self.landing != OFFICIAL_ACCOUNT else PERSONAL_WECHAT
+        self.staff_channel = staff_channel(self.landing)
         self.profile = cfg.channels.profiles()[self.staff_channel]
         self.n_stores = model.n_stores
         self.spp = a.staff_per_store
@@ -108,8 +105,7 @@ class Acquisition(Mechanism):
         on = cfg.mechanisms.touchpoints
         # official-account members exist only under that landing or its overflow
         followers = self.landing == OFFICIAL_ACCOUNT or cfg.channel.overflow_to_official_account
-        x = min(t.divert_per_month, 1 - 1e-12)
-        self.p_divert = -math.expm1(math.log1p(-x) / 30.0) if on and followers else 0.0
+        self.p_divert = per_day(t.divert_per_month, 30.0) if on and followers else 0.0
         # group-only members exist only when presales pull prospects in or bans strip accounts
         alone = ((t.presale_join_prob > 0 and cfg.market.launch_every_days > 0)
                  or self.profile.ban_hazard > 0 or self.profile.new_account_ban_hazard > 0)
@@ -192,7 +188,7 @@ class Acquisition(Mechanism):
 
     def _divert(self, day: int) -> np.ndarray:
         if self.p_divert <= 0:
-            return np.zeros(0, dtype=np.int64)
+            return NOBODY
         u = self.users
         members = self.model.members()
         oa = members[u.channel[members] == OFFICIAL_ACCOUNT]
@@ -203,13 +199,13 @@ class Acquisition(Mechanism):
 
     def _escalate(self, day: int) -> np.ndarray:
         if self.p_escalate is None:
-            return np.zeros(0, dtype=np.int64)
+            return NOBODY
         u = self.users
         members = self.model.members()
         touch = u.touch[members]
         alone = members[(touch & TOUCH_REACH) == TOUCH_GROUP]  # in a group, nothing else
         if len(alone) == 0:
-            return np.zeros(0, dtype=np.int64)
+            return NOBODY
         p = self.p_escalate[u.segment[alone]]
         new, stores = self._add(alone[self.stream("escalate").uniform(alone, day) < p])
         self.model.today.new_escalated += len(new)
@@ -246,7 +242,7 @@ class Acquisition(Mechanism):
                           & (u.channel[members] == self.staff_channel)]
         lost = friends[lookup[u.store[friends], friends % self.spp]]
         np.subtract.at(self.friends, u.store[lost], 1)
-        u.touch[lost] &= NOT_STAFF
+        u.touch[lost] &= ~np.uint8(TOUCH_STAFF)
         self.model.today.new_bans += len(store)
         self.model.today.new_banned_friends += len(lost)
         self.model.leave(lost[(u.touch[lost] & TOUCH_REACH) == 0], day, banned=True)

@@ -182,7 +182,7 @@ class Groups(Mechanism):
         np.subtract.at(self.size, gm, 1)
         u.group[ids] = -1
         u.group_activity[ids] = self.neutral
-        u.touch[ids] &= np.uint8(~TOUCH_GROUP & 0xFF)
+        u.touch[ids] &= ~np.uint8(TOUCH_GROUP)
         gone = ids[(u.touch[ids] & TOUCH_REACH) == 0]
         self.model.today.new_group_exits += len(ids)
         self.model.today.new_group_leavers += len(gone)

@@ -11,7 +11,13 @@ import math
 
 import numpy as np
 
-from sim.core.columns import PROSPECT, SOURCE_EVENT, SOURCE_REFERRAL
+from sim.core.columns import (
+    OFFICIAL_ACCOUNT,
+    PERSONAL_WECHAT,
+    PROSPECT,
+    SOURCE_EVENT,
+    SOURCE_REFERRAL,
+)
 
 # users brought by a friend (a referral or an event guest) join as leads of the funnel
 LEAD_SOURCES = (SOURCE_REFERRAL, SOURCE_EVENT)
@@ -22,6 +28,18 @@ def on_calendar(day: int, per_week: float) -> bool:
     if per_week <= 0:
         return False
     return math.floor(day * per_week / 7) > math.floor((day - 1) * per_week / 7)
+
+
+def per_day(share: float, days: float) -> float:
+    """The daily probability that adds up to ``share`` over ``days`` days (a constant hazard):
+    ``1 - (1 - share)^(1/days)``."""
+    return -math.expm1(math.log1p(-min(share, 1 - 1e-12)) / days)
+
+
+def staff_channel(landing: int) -> int:
+    """The channel of the stores' staff accounts: the landing one, personal WeChat when
+    newcomers land on the official account."""
+    return landing if landing != OFFICIAL_ACCOUNT else PERSONAL_WECHAT
 
 
 def staff_effort(dealer) -> float:

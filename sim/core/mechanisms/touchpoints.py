@@ -30,17 +30,22 @@ import numpy as np
 
 from sim.core.columns import (
     MEMBER,
-    OFFICIAL_ACCOUNT,
-    PERSONAL_WECHAT,
     PROSPECT,
     SOURCE_PRESALE,
+    TOUCH_GROUP,
     TOUCH_MINI,
     TOUCH_OFFICIAL,
+    TOUCH_REACH,
     TOUCH_STAFF,
 )
 from sim.core.mechanisms.base import LEVEL, MONEY, STOCK, Mechanism, Result
+from sim.core.mechanisms.shared import per_day, staff_channel
 
-NOT_STAFF = np.uint8(~TOUCH_STAFF & 0xFF)
+# for each touch set (0-15): which of the four touchpoints it holds, and whether it holds two
+# or more of the reachable ones (staff account, group, official account)
+SETS = np.arange(16)
+HOLDS = [(SETS & bit) > 0 for bit in (TOUCH_STAFF, TOUCH_GROUP, TOUCH_OFFICIAL, TOUCH_MINI)]
+MULTI = np.array([bin(s & TOUCH_REACH).count("1") >= 2 for s in range(16)])
 
 
 class Touchpoints(Mechanism):
@@ -68,16 +73,15 @@ class Touchpoints(Mechanism):
         self.every = self.cfg.market.launch_every_days
         self.presale = (self.every > 0 and t.presale_join_prob > 0 and self.cfg.mechanisms.groups)
         # per day of the window, so that a window pulls presale_join_prob of the prospects
-        self.p_day = -np.expm1(np.log1p(-min(t.presale_join_prob, 1 - 1e-12)) / t.presale_days)
-        landing = model.landing
-        self.group_channel = landing if landing != OFFICIAL_ACCOUNT else PERSONAL_WECHAT
+        self.p_day = per_day(t.presale_join_prob, t.presale_days)
+        self.group_channel = staff_channel(model.landing)
 
     def init_state(self) -> None:
         self._follow(self.model.members(), 0)
 
     def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
         if source == SOURCE_PRESALE:  # in the group only, no staff account yet
-            self.users.touch[ids] &= NOT_STAFF
+            self.users.touch[ids] &= ~np.uint8(TOUCH_STAFF)
         else:
             self._follow(ids, day)
 
@@ -97,12 +101,10 @@ class Touchpoints(Mechanism):
 
     def report(self, day: int, members: np.ndarray) -> dict[str, float]:
         counts = np.bincount(self.users.touch[members], minlength=16)
-        sets = np.arange(16)
-        held = [int(counts[(sets & bit) > 0].sum()) for bit in (1, 2, 4, 8)]
-        reach = np.array([bin(s & 7).count("1") for s in range(16)])
-        return {"n_touch_staff": held[0], "n_touch_group": held[1],
-                "n_touch_official_account": held[2], "n_touch_mini_program": held[3],
-                "n_touch_multi": int(counts[reach >= 2].sum())}
+        staff, group, official, mini = (int(counts[h].sum()) for h in HOLDS)
+        return {"n_touch_staff": staff, "n_touch_group": group,
+                "n_touch_official_account": official, "n_touch_mini_program": mini,
+                "n_touch_multi": int(counts[MULTI].sum())}
 
     def step(self, day: int) -> None:
         if self.every <= 0:
