@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core import jit
 from sim.core.columns import Columns
 from sim.core.rng import Stream
 
@@ -174,11 +175,11 @@ class IndexedClock(Clock):
         if ok:
             at = at - np.arange(len(added))  # the same places in the old index less the gone
             if len(removed):
-                left = np.delete(left, gone)
-                follow = [np.delete(f, gone) for f in follow]
+                left = jit.delete(left, gone)
+                follow = [jit.delete(f, gone) for f in follow]
             if len(added):
-                left = np.insert(left, at, col[added])
-                follow = [np.insert(f, at, full[added])
+                left = jit.insert(left, at, col[added])
+                follow = [jit.insert(f, at, full[added])
                           for f, (_, full) in zip(follow, riders, strict=True)]
             if self.check_all and not np.array_equal(np.insert(np.delete(old, gone), at, added),
                                                      ids):

@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from sim.config import CHANNELS, Config, to_config
+from sim.core import jit
 from sim.core.agents import KOC, Brand, CommunityGroup, StoreStaff, User
 from sim.core.columns import CHURNED, MEMBER, SOURCE_STORE
 from sim.core.columns import KOC as KOC_SEGMENT
@@ -139,7 +140,7 @@ class SiyuModel(mesa.Model):
             self.today.new_leads += len(ids)
         if self._members is not None:  # insert the sorted new ids: O(members), no rescan
             m = self._members
-            self._members = np.insert(m, np.searchsorted(m, ids), ids)
+            self._members = jit.insert(m, np.searchsorted(m, ids), ids)
         for mech in self._hooks:
             mech.on_join(ids, day, source)
 
@@ -160,7 +161,7 @@ class SiyuModel(mesa.Model):
             t.new_banned_lost += len(ids)
         if self._members is not None:
             m = self._members
-            self._members = np.delete(m, np.searchsorted(m, ids))
+            self._members = jit.delete(m, np.searchsorted(m, ids))
         for mech in self._hooks:
             mech.on_leave(ids, day)
         u.touch[ids] = 0
@@ -183,7 +184,7 @@ class SiyuModel(mesa.Model):
             (u.recruited_by[new] >= 0) | (u.recommended_by[new] >= 0)))
         if self._owners is not None:
             o = self._owners
-            self._owners = np.insert(o, np.searchsorted(o, new), new)
+            self._owners = jit.insert(o, np.searchsorted(o, new), new)
         for mech in self._hooks:
             mech.on_own(new, day)
 

@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from sim.core import jit
 from sim.core.clocks import IndexedClock
 from sim.core.columns import MEMBER, PROSPECT, SOURCE_REFERRAL
 from sim.core.mechanisms.base import COUNT, Column, Mechanism, Result, clock_columns
@@ -84,7 +85,7 @@ class Referral(Mechanism):
         if len(new):
             self._is_heard[new] = True
             h = self._heard
-            self._heard = np.insert(h, np.searchsorted(h, new), new)
+            self._heard = jit.insert(h, np.searchsorted(h, new), new)
 
     def on_own(self, ids: np.ndarray, day: int) -> None:
         self.clock.start(ids)

@@ -1,0 +1,135 @@
+"""Compiled kernels for the hot loops (numba), with the numpy code as the reference.
+
+A day of a large private domain is a few dozen passes of numpy over the members (gathers
+from population-sized columns, masks, compressions, scatters), each one a full trip through
+memory. A kernel fuses a phase's passes into one loop per member. Every kernel does the
+same floating-point operations in the same order and precision as the numpy code it stands
+in for, so results are identical bit for bit (``tests/test_kernels.py`` runs scenarios both
+ways and compares every column and series); functions whose compiled and numpy versions
+round differently (``exp``, ``log``, powers) stay in numpy, between kernels.
+
+When kernels run (``SIYU_KERNELS``, read at import; tests set :data:`MODE`):
+
+* ``auto`` (default): for arrays of at least :data:`MIN_SIZE` elements, so small runs never
+  import numba or wait for a compilation;
+* ``numba``: always (tests of the kernels themselves);
+* ``numpy``: never (the reference).
+
+Kernels compile on first use and are cached on disk (numba's ``cache=True``: the package's
+``__pycache__``), so a sweep's workers compile once per machine, not once per run. No kernel
+uses threads: a run stays on one core and a sweep scales by processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+MODES = ("auto", "numba", "numpy")
+MODE = os.environ.get("SIYU_KERNELS", "auto").strip().lower() or "auto"
+if MODE not in MODES:
+    raise ValueError(f"SIYU_KERNELS={MODE!r} is not allowed; allowed: {', '.join(MODES)}")
+MIN_SIZE = 50_000  # elements: below this numpy's per-call overhead is not what costs
+
+try:  # numba is a dependency; without it (a partial install) the numpy path runs
+    import importlib.util
+
+    AVAILABLE = importlib.util.find_spec("numba") is not None
+except (ImportError, ValueError):  # pragma: no cover
+    AVAILABLE = False
+
+
+def use(n: int) -> bool:
+    """Whether a kernel should run on ``n`` elements (see :data:`MODE`)."""
+    if MODE == "numpy" or not AVAILABLE:
+        return False
+    return MODE == "numba" or n >= MIN_SIZE
+
+
+class _Lazy:
+    """A function compiled by numba on its first call (numba is imported then too)."""
+
+    def __init__(self, fn: Callable):
+        self.py = fn  # the plain Python function (readable; slow)
+        self._compiled: Callable | None = None
+        self.__name__ = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __call__(self, *args):
+        f = self._compiled
+        if f is None:
+            import numba
+
+            f = self._compiled = numba.njit(cache=True, nogil=True, error_model="numpy")(self.py)
+        return f(*args)
+
+
+def kernel(fn: Callable) -> _Lazy:
+    """Decorate a loop written for numba's nopython mode; compiled lazily, cached on disk."""
+    return _Lazy(fn)
+
+
+# ---------------------------------------------------------------- sorted-index upkeep
+
+
+@kernel
+def _insert_sorted(arr, at, values, out):  # pragma: no cover - compiled
+    j = 0
+    n = arr.shape[0]
+    m = at.shape[0]
+    o = 0
+    for i in range(n + 1):
+        while j < m and at[j] == i:
+            out[o] = values[j]
+            o += 1
+            j += 1
+        if i < n:
+            out[o] = arr[i]
+            o += 1
+
+
+@kernel
+def _delete_sorted(arr, pos, out):  # pragma: no cover - compiled
+    j = 0
+    m = pos.shape[0]
+    o = 0
+    for i in range(arr.shape[0]):
+        if j < m and pos[j] == i:
+            while j < m and pos[j] == i:  # a repeated position deletes once, as np.delete
+                j += 1
+            continue
+        out[o] = arr[i]
+        o += 1
+    return o
+
+
+def _monotone(a: np.ndarray) -> bool:
+    return len(a) < 2 or bool((a[1:] >= a[:-1]).all())
+
+
+def insert(arr: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.insert(arr, at, values)`` for a 1-D ``arr`` and positions ``at`` in ascending
+    order (``values`` cast to ``arr``'s dtype): one merge pass instead of numpy's masks."""
+    at = np.asarray(at)
+    if (not use(len(arr)) or arr.ndim != 1 or at.ndim != 1 or len(at) == 0
+            or len(at) != len(values) or not _monotone(at)
+            or at[0] < 0 or at[-1] > len(arr)):
+        return np.insert(arr, at, values)
+    out = np.empty(len(arr) + len(at), dtype=arr.dtype)
+    _insert_sorted(arr, at.astype(np.int64, copy=False), np.asarray(values, dtype=arr.dtype),
+                   out)
+    return out
+
+
+def delete(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """``np.delete(arr, pos)`` for a 1-D ``arr`` and positions ``pos`` in ascending order."""
+    pos = np.asarray(pos)
+    if (not use(len(arr)) or arr.ndim != 1 or pos.ndim != 1 or len(pos) == 0
+            or pos.dtype.kind not in "iu" or not _monotone(pos)
+            or pos[0] < 0 or pos[-1] >= len(arr)):
+        return np.delete(arr, pos)
+    out = np.empty(len(arr), dtype=arr.dtype)
+    n = _delete_sorted(arr, pos.astype(np.int64, copy=False), out)
+    return out[:n]

@@ -1,0 +1,89 @@
+"""The compiled kernels (sim/core/jit.py) against the numpy code they stand in for, the
+reference: the same scenarios run both ways give the same numbers, bit for bit, in every
+user column and every daily series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_invariants import SCENARIOS
+
+from sim import SiyuModel
+from sim.core import jit
+
+pytestmark = pytest.mark.skipif(not jit.AVAILABLE, reason="numba is not installed")
+
+# every mechanism acts in at least one (tests/test_invariants.py), plus a presale launch and
+# warming-up WeCom accounts (touchpoints), and membership with paid VIP on promotions
+EXTRA = {
+    "presale_wecom": [
+        "market=phone", "channel=wecom_then_personal", "population.n_users=2500", "days=200",
+        "seed=31", "market.initial_member_share=0.1", "market.launch_every_days=90",
+        "touchpoints.presale_join_prob=0.05", "channel.accounts_warmed=false",
+        "strategy.referral.per_year=3",
+    ],
+    "promotion_vip_fresh_food": [
+        "strategy=promotion_heavy", "market=fresh_food", "strategy.membership.enabled=true",
+        "strategy.membership.vip=true", "population.n_users=2500", "days=200", "seed=37",
+        "market.initial_member_share=0.1",
+    ],
+}
+CASES = {**SCENARIOS, **EXTRA}
+
+
+def run(make_config, overrides: list[str], mode: str, monkeypatch) -> SiyuModel:
+    monkeypatch.setattr(jit, "MODE", mode)
+    model = SiyuModel(make_config(*overrides))
+    model.run()
+    return model
+
+
+def differences(a: SiyuModel, b: SiyuModel) -> list[str]:
+    out = []
+    for name in a.users.names():
+        x, y = getattr(a.users, name), getattr(b.users, name)
+        if x.dtype != y.dtype or not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
+            n = int(np.count_nonzero(x != y)) if x.shape == y.shape else -1
+            out.append(f"column {name}: {n} users differ")
+    sa, sb = a.series(), b.series()
+    for name in sorted(sa):
+        x, y = np.asarray(sa[name], float), np.asarray(sb[name], float)
+        if not np.array_equal(x, y, equal_nan=True):
+            day = int(np.flatnonzero(~((x == y) | (np.isnan(x) & np.isnan(y))))[0]) + 1
+            out.append(f"series {name}: first differs on day {day}")
+    return out
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_kernels_give_the_numpy_numbers(case, make_config, monkeypatch):
+    """Kernels forced on for every array size against kernels off."""
+    compiled = run(make_config, CASES[case], "numba", monkeypatch)
+    reference = run(make_config, CASES[case], "numpy", monkeypatch)
+    assert differences(compiled, reference) == []
+    assert compiled.summary()["purchases"] > 0
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 1000])
+def test_insert_and_delete_are_numpys(n, monkeypatch):
+    monkeypatch.setattr(jit, "MODE", "numba")
+    rng = np.random.default_rng(n)
+    arr = np.sort(rng.choice(10 * n + 10, n, replace=False)).astype(np.int64)
+    for k in (0, 1, 3, n + 2):
+        at = np.sort(rng.integers(0, n + 1, k))
+        values = rng.integers(0, 10**6, k)
+        assert np.array_equal(jit.insert(arr, at, values), np.insert(arr, at, values))
+        pos = np.sort(rng.choice(max(n, 1), min(k, n), replace=False)) if n else at[:0]
+        assert np.array_equal(jit.delete(arr, pos), np.delete(arr, pos))
+    f = rng.random(n).astype(np.float32)
+    at = np.sort(rng.integers(0, n + 1, 4))
+    assert np.array_equal(jit.insert(f, at, np.arange(4.0)), np.insert(f, at, np.arange(4.0)))
+
+
+def test_kernels_switch_is_checked():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", "import sim.core.jit"], capture_output=True,
+                       text=True, env={"SIYU_KERNELS": "fast", "PATH": ""})
+    assert r.returncode != 0
+    assert "SIYU_KERNELS='fast' is not allowed; allowed: auto, numba, numpy" in r.stderr
