@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from sim.core import jit
 from sim.core.clocks import Clock
 from sim.core.columns import OFFICIAL_ACCOUNT, TOUCH_GROUP, TOUCH_REACH, sort_by_key
 from sim.core.mechanisms.base import (
@@ -131,11 +132,20 @@ class Groups(Mechanism):
         u, g, today = self.users, self.cfg.groups, self.model.today
         live = self.size > 0
         members = self.model.members()
-        gid = u.group[members]
-        in_group = gid >= 0
-        gm = gid[in_group]
-        n = np.bincount(gm, minlength=len(self.size)).astype(np.float32)
-        sat_sum = np.bincount(gm, weights=u.satisfaction[members][in_group], minlength=len(n))
+        fused = jit.use(len(members))
+        if fused:  # the four lines below in one pass (_tally)
+            gid = np.empty(len(members), dtype=u.group.dtype)
+            count = np.zeros(len(self.size), dtype=np.int64)
+            sat_sum = np.zeros(len(self.size), dtype=np.float64)
+            _tally(members, u.group, u.satisfaction, gid, count, sat_sum)
+            n = count.astype(np.float32)
+        else:
+            gid = u.group[members]
+            in_group = gid >= 0
+            gm = gid[in_group]
+            n = np.bincount(gm, minlength=len(self.size)).astype(np.float32)
+            sat_sum = np.bincount(gm, weights=u.satisfaction[members][in_group],
+                                  minlength=len(n))
         mean_sat = np.where(n > 0, sat_sum / np.maximum(n, 1), 0.0)
         a = self.activity
         stim = g.staff_lift * self.effort + g.social_lift * a * a * mean_sat
@@ -150,14 +160,18 @@ class Groups(Mechanism):
         a = a + stim * (1 - a) - a * self.decay - g.promo_spam * today.promo
         a = np.clip(a, 0.0, 1.0).astype(np.float32)
         self.activity = np.where(live, a, self.activity)
-        u.group_activity[members] = np.where(in_group, self.activity[np.maximum(gid, 0)],
-                                             self.neutral)
+        if not fused:  # else written with the exit clocks' advance (_publish_and_advance)
+            u.group_activity[members] = np.where(in_group, self.activity[np.maximum(gid, 0)],
+                                                 self.neutral)
         dead = live & (self.activity < g.dead_below)
         self.died_day[dead & (self.died_day < 0)] = day
         self.died_day[live & ~dead] = -1  # revived
         alive = live & ~dead
         today.new_cost_groups += np.count_nonzero(alive) * g.cost_per_group_month / 30.0
-        self._exits(members, gid, in_group, day)
+        if fused:
+            self._exits_fused(members, gid, day)
+        else:
+            self._exits(members, gid, in_group, day)
         today.n_groups_live = int(np.count_nonzero(live))
         today.n_groups_dead = int(np.count_nonzero(dead))
         today.mean_group_activity = (float(self.activity[live].mean()) if live.any()
@@ -168,14 +182,34 @@ class Groups(Mechanism):
         """Members quit their group; those left with no reachable touchpoint leave."""
         if self.exit_hazard <= 0:
             return
-        u, g = self.users, self.cfg.groups
-        beta = self.cfg.touchpoints.group_exit_beta
         # per group (few), then one gather per member
-        h_group = self.exit_hazard * np.exp(beta * (g.neutral_activity - self.activity))
+        h_group = self._exit_hazards()
         ids, gm = members[in_group], gid[in_group]
         fired = self.exit_clock.advance(ids, h_group[gm])
+        self._quit(fired, day)
+
+    def _exit_hazards(self) -> np.ndarray:
+        """Each group's daily exit hazard (float32, from its activity)."""
+        g, beta = self.cfg.groups, self.cfg.touchpoints.group_exit_beta
+        return self.exit_hazard * np.exp(beta * (g.neutral_activity - self.activity))
+
+    def _exits_fused(self, members: np.ndarray, gid: np.ndarray, day: int) -> None:
+        """``u.group_activity[members] = ...`` (:meth:`step`) and :meth:`_exits` by one
+        kernel over the members (:func:`_publish_and_advance`)."""
+        u = self.users
+        advance = self.exit_hazard > 0
+        h_group = self._exit_hazards() if advance else np.zeros(0, dtype=np.float32)
+        fired = np.empty(len(members) if advance else 0, dtype=members.dtype)
+        nf = _publish_and_advance(members, gid, self.activity, self.neutral, u.group_activity,
+                                  self.exit_clock.R, h_group, advance, fired)
+        if advance:
+            self._quit(fired[:nf].copy(), day)
+
+    def _quit(self, fired: np.ndarray, day: int) -> None:
+        """Members ``fired`` (their exit clock fired) quit their group."""
         if len(fired) == 0:
             return
+        u = self.users
         self.exit_clock.k[fired] += 1  # the next group's threshold is a fresh draw
         self.exit_clock.stop(fired)
         ids, gm = fired, u.group[fired]
@@ -187,3 +221,42 @@ class Groups(Mechanism):
         self.model.today.new_group_exits += len(ids)
         self.model.today.new_group_leavers += len(gone)
         self.model.leave(gone, day)
+
+
+@jit.kernel
+def _tally(members, group, satisfaction, gid, count, sat_sum):  # pragma: no cover - compiled
+    """Fuses :meth:`Groups.step`'s ``gid = u.group[members]``, ``gm = gid[gid >= 0]``,
+    ``n = np.bincount(gm)`` (into ``count``, int64) and ``sat_sum = np.bincount(gm,
+    weights=u.satisfaction[members][in_group])``: float64 sums in member order, as numpy's."""
+    for j in range(members.shape[0]):
+        m = members[j]
+        g = group[m]
+        gid[j] = g
+        if g >= 0:
+            count[g] += 1
+            sat_sum[g] += np.float64(satisfaction[m])
+
+
+@jit.kernel
+def _publish_and_advance(members, gid, activity, neutral, group_activity, R, h_group, advance,
+                         fired):  # pragma: no cover - compiled
+    """Fuses ``u.group_activity[members] = np.where(in_group, activity[max(gid, 0)],
+    neutral)`` (:meth:`Groups.step`) and, if ``advance``, :meth:`Groups._exits`'s
+    ``exit_clock.advance(members[in_group], h_group[gm])`` (``left = R[ids] - h`` in float64,
+    the float32 hazard widened exactly; members are sorted, so no repeats). Writes the fired
+    ids to ``fired`` in member order and returns their number."""
+    nf = 0
+    for j in range(members.shape[0]):
+        m = members[j]
+        g = gid[j]
+        if g >= 0:
+            group_activity[m] = activity[g]
+            if advance:
+                left = R[m] - np.float64(h_group[g])
+                R[m] = left
+                if left <= 0:
+                    fired[nf] = m
+                    nf += 1
+        else:
+            group_activity[m] = neutral
+    return nf
