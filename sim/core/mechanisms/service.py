@@ -47,6 +47,8 @@ import math
 
 import numpy as np
 
+from sim.core import jit
+from sim.core.clocks import Clock
 from sim.core.columns import MEMBER
 from sim.core.mechanisms.base import (
     COUNT,
@@ -63,6 +65,66 @@ from sim.core.mechanisms.shared import koc_active, koc_answers, super_users
 from sim.core.population import segment_values
 
 NO_CAPACITY_WAIT = 365.0  # days reported as the wait when nobody answers
+N_CHANNEL_SLOTS = 128  # channel counts the members' kernel keeps (the int8 column's range)
+
+
+@jit.kernel
+def _members_day(members, sat, mean, reversion, channel, counts, after, after_q, use_after,
+                 reach, promo, use_promo, rate32, rate64, advance, R, fired):  # pragma: no cover
+    """One pass over the (sorted, unique) members fusing ``Service.step``'s numpy lines:
+
+    * ``sat = satisfaction[members]; satisfaction[members] = sat + (mean - sat) * reversion``
+      (float32 throughout);
+    * ``_staff``'s ``np.bincount(channel[members])`` (into ``counts``);
+    * ``_incidents``' hazard: ``rate + after_sale[members]`` (float32, when ``use_after``;
+      ``after_sale[members] = after * after_q``), ``+ promo * reach[channel[members]]``
+      (float32, when ``use_promo``), or the float64 ``rate`` alone when neither;
+    * ``Clock.advance(members, hazard)`` when ``advance``: ``left = R[members] - hazard``
+      in float64, stored, and the members with ``left <= 0`` written to ``fired`` in
+      members' order (their count is returned).
+    """
+    n = 0
+    for j in range(members.shape[0]):
+        i = members[j]
+        s = sat[i]
+        sat[i] = s + (mean - s) * reversion
+        c = channel[i]
+        counts[c] += 1
+        h64 = rate64
+        if use_after or use_promo:
+            h = rate32
+            if use_after:
+                a = after[i]
+                h = h + a
+                after[i] = a * after_q
+            if use_promo:
+                h = h + promo * reach[c]
+            h64 = np.float64(h)
+        if advance:
+            left = R[i] - h64
+            R[i] = left
+            if left <= 0:
+                fired[n] = i
+                n += 1
+    return n
+
+
+@jit.kernel
+def _fade(told, wom, decay, is_told):  # pragma: no cover - compiled
+    """``wom *= decay`` on the users of the sorted index ``told`` (the others hold 0, and
+    0 x decay = 0); the index keeps, in place, those still nonzero (their count is
+    returned) and ``is_told`` forgets the others."""
+    n = 0
+    for j in range(told.shape[0]):
+        i = told[j]
+        w = wom[i] * decay
+        wom[i] = w
+        if w != 0:
+            told[n] = i
+            n += 1
+        else:
+            is_told[i] = False
+    return n
 
 
 def knowledge_base_halvings(resolve_prob: float, base: float) -> float:
@@ -119,6 +181,8 @@ class Service(MemberClockMechanism):
                "knowledge_base_from (fixed monthly)", FIXED, 0.0, total="cost_knowledge_base"),
     )
 
+    scan_all = False  # True: check the index of who heard word of mouth against a scan (tests)
+
     def __init__(self, model):
         super().__init__(model)
         s = self.cfg.strategy
@@ -148,6 +212,32 @@ class Service(MemberClockMechanism):
 
     # ------------------------------------------------------------------ hooks
 
+    def init_state(self) -> None:
+        super().init_state()
+        # a sorted superset of the users whose wom is nonzero (it fades only there)
+        self._told = np.flatnonzero(self.users.wom)
+        self._is_told = self.users.wom != 0
+
+    def _remember(self, ids: np.ndarray) -> None:
+        """Add ``ids`` (any order, may repeat) to the sorted index of users told."""
+        new = np.unique(ids[~self._is_told[ids]])
+        if len(new):
+            self._is_told[new] = True
+            h = self._told
+            self._told = jit.insert(h, np.searchsorted(h, new), new)
+
+    def _fade_wom(self) -> None:
+        """Word of mouth fades: ``wom *= wom_decay`` (over the index of users told)."""
+        u = self.users
+        if self.scan_all:  # the reference (tests): scan every user
+            if not np.isin(np.flatnonzero(u.wom), self._told).all():
+                raise AssertionError("the index of users told word of mouth missed users")
+        if jit.use(len(u.wom)):
+            n = _fade(self._told, u.wom, self.wom_decay, self._is_told)
+            self._told = self._told[:n]
+        else:
+            u.wom *= self.wom_decay
+
     def on_purchase(self, ids: np.ndarray, net: np.ndarray, day: int) -> None:
         if self.after_add > 0:
             buyers = ids[self.users.state[ids] == MEMBER]
@@ -168,12 +258,15 @@ class Service(MemberClockMechanism):
         sv = cfg.service
         members = self.model.members()
         mean = np.float32(cfg.satisfaction.initial_mean)
-        sat = u.satisfaction[members]
-        u.satisfaction[members] = sat + (mean - sat) * self.reversion
-        u.wom *= self.wom_decay
-        today.new_cost_knowledge_base += self.kb_cost_day
-        capacity = self._staff(members)
-        fired = self._incidents(members)
+        if jit.use(len(members)):
+            capacity, fired = self._members_kernel(members, mean)
+        else:
+            sat = u.satisfaction[members]
+            u.satisfaction[members] = sat + (mean - sat) * self.reversion
+            self._fade_wom()
+            today.new_cost_knowledge_base += self.kb_cost_day
+            capacity = self._staff(members)
+            fired = self._incidents(members)
         k = self.clock.k[fired]
         fault = self.stream("fault").uniform(fired, k) < sv.fault_share
         cared = fault & (self.stream("care").uniform(fired, k) < sv.proactive_care)
@@ -200,14 +293,43 @@ class Service(MemberClockMechanism):
                                                      self.stream("tell").uniform(fired[angry], k[angry]))
             told = told[told >= 0]
             np.subtract.at(u.wom, told, np.float32(sv.negative_wom))
+            self._remember(told)
             today.new_negative_wom += len(told)
 
-    def _staff(self, members: np.ndarray) -> float:
-        """Today's agents (paid) and answering capacity (answers today)."""
+    def _members_kernel(self, members: np.ndarray, mean: np.float32) -> tuple[float, np.ndarray]:
+        """The numpy lines of ``step`` before the fired few (satisfaction reverts, word of
+        mouth fades, staff, incidents) with one compiled pass over the members
+        (:func:`_members_day`); today's capacity and the members who raise an incident."""
+        u, sv = self.users, self.cfg.strategy.service
+        self._fade_wom()
+        self.model.today.new_cost_knowledge_base += self.kb_cost_day
+        use_after = bool(self.after_add > 0)
+        use_promo = bool(self.model.today.promo and sv.promo_questions > 0)
+        fused = type(self.clock) is Clock  # the column clock: its advance is reproduced inline
+        advance = fused and (use_after or use_promo or not self.rate <= 0)
+        counts = np.zeros(N_CHANNEL_SLOTS, dtype=np.int64)
+        out = np.empty(len(members) if advance else 0, dtype=members.dtype)
+        # numpy's dtypes: a Python float meets float32 arrays as float32 (rate + after_sale,
+        # promo_questions * reach); the rate alone is subtracted from R as float64
+        n = _members_day(members, u.satisfaction, mean, self.reversion, u.channel, counts,
+                         u.after_sale, self.after_q, use_after and fused, self.reach,
+                         np.float32(sv.promo_questions), use_promo and fused,
+                         np.float32(self.rate), float(self.rate), advance, self.clock.R, out)
+        used = np.flatnonzero(counts)
+        size = max(len(self.productivity), int(used[-1]) + 1 if len(used) else 0)
+        capacity = self._staff(members, counts[:size])  # np.bincount's length
+        fired = out[:n].copy() if fused else self._incidents(members)
+        return capacity, fired
+
+    def _staff(self, members: np.ndarray, by_channel: np.ndarray | None = None) -> float:
+        """Today's agents (paid) and answering capacity (answers today); ``by_channel``:
+        the members' channel counts when already counted."""
         sv, today = self.cfg.strategy.service, self.model.today
         per_member = sv.capacity_per_1k / 1000.0
         agents = per_member * len(members) / sv.answers_per_agent_day
-        by_channel = np.bincount(self.users.channel[members], minlength=len(self.productivity))
+        if by_channel is None:
+            by_channel = np.bincount(self.users.channel[members],
+                                     minlength=len(self.productivity))
         capacity = per_member * float(by_channel @ self.productivity)
         if self.koc:
             capacity += koc_answers(self.cfg, self.users.koc[members])
