@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 
 from sim import SiyuModel, load_config
+from sim.core import jit
 from sim.core.clocks import DueCalendar, IndexedClock
 from sim.core.mechanisms.funnel import Funnel
 from sim.core.mechanisms.purchase import Purchase
 from sim.core.mechanisms.referral import Referral
+from sim.core.mechanisms.service import Service
 
 
 def test_due_calendar_matches_a_scan():
@@ -45,8 +47,10 @@ def test_due_calendar_matches_a_scan():
     ["strategy=membership_vip", "market=fresh_food"],                  # short cycles, VIPs
 ])
 def test_indexes_match_the_scans_every_day(monkeypatch, overrides):
-    """Each mechanism checks its index against the full scan every day (``scan_all``)."""
-    for cls in (Purchase, Funnel, Referral):
+    """Each mechanism checks its index against the full scan every day (``scan_all``), with
+    the compiled kernels on (service's index of who heard word of mouth shrinks in one)."""
+    monkeypatch.setattr(jit, "MODE", "numba")
+    for cls in (Purchase, Funnel, Referral, Service):
         monkeypatch.setattr(cls, "scan_all", True)
     monkeypatch.setattr(IndexedClock, "check_all", True)
     cfg = load_config(["population.n_users=3000", "days=150", "output.progress=false",
