@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from sim.config.base import ConfigError
+from sim.core import jit
 from sim.core.clocks import IndexedClock
 from sim.core.mechanisms.base import Column, MemberClockMechanism, clock_columns
 from sim.core.mechanisms.shared import koc_active
@@ -72,6 +73,59 @@ def gamma_frailty(stream, ids: np.ndarray, shape: float, tries: int = 40) -> np.
     if shape < 1:
         out *= stream.uniform(ids, 3 * tries) ** (1.0 / shape)
     return out / shape
+
+
+def _weak(*values) -> bool:
+    """Whether every value is a Python number, which numpy (NEP 50) casts to the array's
+    float32 (a numpy float64 would make numpy compute in float64: the kernels do not)."""
+    return all(type(v) in (float, int) for v in values)
+
+
+@jit.kernel
+def _exponent(ids, fatigue, sat, activity, fatigue_beta, pivot, dis_beta, neutral, churn_beta,
+              x):  # pragma: no cover - compiled
+    """``x = fatigue[ids] * fatigue_beta + (pivot - satisfaction[ids]) * dis_beta + (neutral -
+    group_activity[ids]) * churn_beta`` in float32, in the numpy code's order (the in-place
+    lines of :meth:`Churn.step` before the ``exp``); the betas come as float32."""
+    for i in range(ids.shape[0]):
+        u = ids[i]
+        v = fatigue[u] * fatigue_beta
+        d = pivot - sat[u]
+        d = d * dis_beta
+        v = v + d
+        d = neutral - activity[u]
+        d = d * churn_beta
+        x[i] = v + d
+
+
+@jit.kernel
+def _advance(ids, channel, base, ex, frailty, use_frailty, left, out):  # pragma: no cover
+    """``hazard = base[channel[ids]] * ex [* frailty]`` (float64, as numpy's in-place
+    products), then the clock's advance on the compact hazard left: ``left -= hazard``, the
+    ids whose ``left <= 0`` into ``out`` in index order; returns how many."""
+    n = 0
+    for i in range(ids.shape[0]):
+        u = ids[i]
+        h = base[channel[u]] * np.float64(ex[i])
+        if use_frailty:
+            h = h * np.float64(frailty[i])
+        v = left[i] - h
+        left[i] = v
+        if v <= 0:
+            out[n] = u
+            n += 1
+    return n
+
+
+@jit.kernel
+def _hazard(ids, channel, base, ex, frailty, use_frailty, out):  # pragma: no cover - compiled
+    """The hazard of :func:`_advance` into ``out`` (float64), for the numpy KOC, tier and
+    VIP factors to follow."""
+    for i in range(ids.shape[0]):
+        h = base[channel[ids[i]]] * np.float64(ex[i])
+        if use_frailty:
+            h = h * np.float64(frailty[i])
+        out[i] = h
 
 
 class Churn(MemberClockMechanism):
@@ -118,6 +172,10 @@ class Churn(MemberClockMechanism):
         c, s = cfg.strategy.churn, cfg.strategy
         ids = self.model.members()
         self.clock.align(ids)
+        betas = (c.fatigue_beta, c.dissatisfaction_beta, cfg.groups.churn_beta)
+        if jit.use(len(ids)) and _weak(*betas):
+            self._step_kernels(ids, day)
+            return
         # fatigue_beta x fatigue + dissatisfaction_beta x (pivot - satisfaction)
         # + churn_beta x (neutral - group activity), in place on the gathered copies
         x = u.fatigue[ids]
@@ -134,13 +192,46 @@ class Churn(MemberClockMechanism):
         hazard *= np.exp(x, out=x)
         if self.shape > 0:
             hazard *= self.clock.rider(self._frailty)  # == u.frailty[ids]
+        hazard = self._factors(hazard, ids, day)
+        gone = self.clock.advance(ids, hazard)
+        self._leave(gone, day)
+
+    def _factors(self, hazard: np.ndarray, ids: np.ndarray, day: int) -> np.ndarray:
+        """x the KOC, tier and VIP churn multipliers (each when its option is on)."""
+        u, s = self.users, self.cfg.strategy
         if self.koc:
             hazard = np.where(u.koc[ids], hazard * s.koc_program.churn_mult, hazard)
         if s.membership.enabled:
             hazard = hazard * s.membership.tier_churn_mult ** u.tier[ids]
         if s.membership.vip:
             hazard = np.where(u.vip_until[ids] >= day, hazard * s.membership.vip_churn_mult, hazard)
-        gone = self.clock.advance(ids, hazard)
+        return hazard
+
+    def _leave(self, gone: np.ndarray, day: int) -> None:
         if len(gone):
             self.clock.fire(gone)
             self.model.leave(gone, day)
+
+    def _step_kernels(self, ids: np.ndarray, day: int) -> None:
+        """:meth:`step` with the exponent and the hazard-and-advance each in one pass over
+        the members (:func:`_exponent`, :func:`_advance`), the ``exp`` in numpy between them;
+        the KOC, tier and VIP factors (off by default) stay the numpy lines."""
+        u, cfg = self.users, self.cfg
+        c, s = cfg.strategy.churn, cfg.strategy
+        f32 = np.float32
+        x = np.empty(len(ids), dtype=np.float32)
+        _exponent(ids, u.fatigue, u.satisfaction, u.group_activity, f32(c.fatigue_beta),
+                  f32(s.satisfaction.pivot), f32(c.dissatisfaction_beta),
+                  f32(cfg.groups.neutral_activity), f32(cfg.groups.churn_beta), x)
+        np.exp(x, out=x)
+        frailty = self.clock.rider(self._frailty)
+        if not (self.koc or s.membership.enabled or s.membership.vip):
+            out = np.empty(len(ids), dtype=ids.dtype)
+            n = _advance(ids, u.channel, self.base, x, frailty, self.shape > 0, self.clock._left,
+                         out)
+            self._leave(out[:n].copy(), day)
+            return
+        hazard = np.empty(len(ids), dtype=np.float64)
+        _hazard(ids, u.channel, self.base, x, frailty, self.shape > 0, hazard)
+        hazard = self._factors(hazard, ids, day)
+        self._leave(self.clock.advance(ids, hazard), day)

@@ -35,6 +35,72 @@ from sim.core.mechanisms.shared import koc_active, koc_mult
 from sim.core.population import segment_values
 
 
+@jit.kernel
+def _fade(heard, recommended, fade, is_heard, forget, keep):  # pragma: no cover - compiled
+    """``recommended[heard] *= fade`` (float32, one gather-multiply-scatter per user; the
+    index is unique); with ``forget``, also drop from the index (``is_heard`` and ``keep``)
+    those whose memory underflowed to 0: returns how many of ``heard`` are kept in ``keep``."""
+    n = 0
+    for i in range(heard.shape[0]):
+        u = heard[i]
+        v = recommended[u] * fade
+        recommended[u] = v
+        if forget:
+            if v == 0:
+                is_heard[u] = False
+            else:
+                keep[n] = u
+                n += 1
+    return n
+
+
+# exp(0) is 1 exactly (the kernels' owners outside the private domain get x exp(0) = x 1,
+# which leaves their hazard unchanged as the numpy code does by not computing it)
+_EXP0_IS_1 = bool((np.exp(np.zeros(67, dtype=np.float32)) == 1).all())
+
+
+@jit.kernel
+def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, activity, lift,
+                  neutral, hazard, g):  # pragma: no cover - compiled
+    """The owners' hazard before the private domain's amplification, float32: ``(sat[ids] *
+    inv_pivot) ^ power`` by squaring (power 2 or 4; else ``factor``, computed by numpy) x
+    ``base`` (the clock's rider), into ``hazard``; the exponent of the amplification, ``lift x
+    (group_activity - neutral)`` for members and 0 for the others (and for ``lift`` 0), into
+    ``g``. The lines of :meth:`Referral._advance_numpy` from ``_satisfaction_factor`` to
+    ``g``, over every owner instead of the members' positions (no branch)."""
+    zero = np.float32(0.0)
+    amplify = lift != 0
+    for i in range(ids.shape[0]):
+        u = ids[i]
+        if power == 4:
+            r = sat[u] * inv_pivot
+            r = r * r
+            r = r * r
+        elif power == 2:
+            r = sat[u] * inv_pivot
+            r = r * r
+        else:
+            r = factor[i]
+        hazard[i] = r * base[i]
+        x = lift * (activity[u] - neutral)
+        g[i] = x if amplify and state[u] == member else zero
+
+
+@jit.kernel
+def _advance(ids, hazard, amp, left, out):  # pragma: no cover - compiled
+    """``hazard *= amp`` (float32; ``amp`` = exp(g), 1 outside the private domain), then the
+    clock's advance on the compact hazard left: ``left -= hazard``, the ids whose ``left <=
+    0`` into ``out`` in index order; returns how many."""
+    for i in range(ids.shape[0]):
+        left[i] = left[i] - np.float64(hazard[i] * amp[i])
+    n = 0
+    for i in range(ids.shape[0]):
+        if left[i] <= 0:
+            out[n] = ids[i]
+            n += 1
+    return n
+
+
 class Referral(Mechanism):
     name = "referral"
     doc = "owners recommend the brand to graph neighbours; members' friends register"
@@ -104,14 +170,19 @@ class Referral(Mechanism):
         return rel ** np.float32(r.satisfaction_power)
 
     def step(self, day: int) -> None:
-        u, today = self.users, self.model.today
-        r, p = self.cfg.strategy.referral, self.cfg.strategy.koc_program
+        u, r = self.users, self.cfg.strategy.referral
         heard = self._heard  # a superset of the users with recommended != 0 (no O(n) scan)
         if self.scan_all:  # the reference (tests): scan every user
             ref = np.flatnonzero(u.recommended)
             if not np.isin(ref, heard).all():
                 raise AssertionError(f"day {day}: the index of who heard the brand missed users")
-        if len(heard):
+        if len(heard) and jit.use(len(heard)):
+            forget = day % 64 == 0 and not self.scan_all
+            keep = np.empty(len(heard) if forget else 0, dtype=heard.dtype)
+            n = _fade(heard, u.recommended, self.fade, self._is_heard, forget, keep)
+            if forget:
+                self._heard = keep[:n].copy()
+        elif len(heard):
             left = u.recommended[heard] * self.fade  # 0 x fade = 0: the others are unchanged
             u.recommended[heard] = left
             if day % 64 == 0 and not self.scan_all:  # forget those whose memory underflowed to 0
@@ -122,6 +193,14 @@ class Referral(Mechanism):
             return
         ids = self.model.owners()
         self.clock.align(ids)
+        referrers = self._advance_kernels(ids) if jit.use(len(ids)) else None
+        if referrers is None:
+            referrers = self._advance_numpy(ids)
+        self._recommend(referrers, day)
+
+    def _advance_numpy(self, ids: np.ndarray) -> np.ndarray:
+        """The owners' hazard today, and the clock's advance: who recommends (the reference)."""
+        u, p = self.users, self.cfg.strategy.koc_program
         hazard = self._satisfaction_factor(u.satisfaction[ids])
         hazard *= self.clock.rider(self._base)  # x self.base[ids], in place (the same product)
         # the private domain amplifies its members' word of mouth (x exp(0) = x 1 for the
@@ -133,9 +212,43 @@ class Referral(Mechanism):
             hazard[pos] *= np.exp(g)
         if self.koc:
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
-        referrers = self.clock.advance(ids, hazard)
+        return self.clock.advance(ids, hazard)
+
+    def _advance_kernels(self, ids: np.ndarray) -> np.ndarray | None:
+        """:meth:`_advance_numpy` in passes over the owners (:func:`_owner_hazard`,
+        :func:`_advance`) with the ``exp`` in numpy between them (over every owner: a
+        sequential pass costs less than the members' positions); None (numpy runs) when a
+        constant is not a Python number or the base rider is not float32."""
+        u, cfg = self.users, self.cfg
+        r = cfg.strategy.referral
+        lift = cfg.groups.referral_lift
+        base = self.clock.rider(self._base)
+        if type(lift) not in (float, int) or base.dtype != np.float32 or not _EXP0_IS_1:
+            return None
+        n = len(ids)
+        power = 4 if r.satisfaction_power == 4 else 2 if r.satisfaction_power == 2 else 0
+        factor = base[:0] if power else self._satisfaction_factor(u.satisfaction[ids])
+        hazard = np.empty(n, dtype=np.float32)
+        g = np.empty(n, dtype=np.float32)
+        _owner_hazard(ids, u.satisfaction, np.float32(1 / cfg.strategy.satisfaction.pivot),
+                      power, factor, base, u.state, MEMBER, u.group_activity, np.float32(lift),
+                      np.float32(cfg.groups.neutral_activity), hazard, g)
+        np.exp(g, out=g)
+        if self.koc:
+            hazard *= g
+            p = cfg.strategy.koc_program
+            hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
+            return self.clock.advance(ids, hazard)
+        out = np.empty(n, dtype=ids.dtype)
+        k = _advance(ids, hazard, g, self.clock._left, out)
+        return out[:k].copy()
+
+    def _recommend(self, referrers: np.ndarray, day: int) -> None:
+        """Each referrer recommends the brand to a graph neighbour (see the module doc)."""
         if len(referrers) == 0:
             return
+        u, today = self.users, self.model.today
+        r, p = self.cfg.strategy.referral, self.cfg.strategy.koc_program
         k = self.clock.k[referrers]
         targets = self.model.graph.sample_neighbors(referrers, self.stream("target").uniform(referrers, k))
         by_member = u.state[referrers] == MEMBER
