@@ -74,6 +74,14 @@ def test_insert_and_delete_are_numpys(n, monkeypatch):
         assert np.array_equal(jit.insert(arr, at, values), np.insert(arr, at, values))
         pos = np.sort(rng.choice(max(n, 1), min(k, n), replace=False)) if n else at[:0]
         assert np.array_equal(jit.delete(arr, pos), np.delete(arr, pos))
+        for d in (0, 1, min(3, n)):
+            pos = np.sort(rng.choice(max(n, 1), d, replace=False)) if n else at[:0]
+            at2 = np.sort(rng.integers(0, n - len(pos) + 1, k))
+            assert np.array_equal(jit.splice(arr, pos, at2, values),
+                                  np.insert(np.delete(arr, pos), at2, values))
+    chunks = [np.array([3, 1, 3]), np.array([2])]
+    assert np.array_equal(jit.sorted_unique(chunks, arr[:0]), [1, 2, 3])
+    assert np.array_equal(jit.sorted_unique([np.array([1, 4])], arr[:0]), [1, 4])
     f = rng.random(n).astype(np.float32)
     at = np.sort(rng.integers(0, n + 1, 4))
     assert np.array_equal(jit.insert(f, at, np.arange(4.0)), np.insert(f, at, np.arange(4.0)))

@@ -217,8 +217,8 @@ class IndexedClock(Clock):
         back in between) gathers the values from the column."""
         col = self._column
         old, left = self._ids, self._left
-        added = np.unique(np.concatenate(self._added)) if self._added else ids[:0]
-        removed = np.unique(np.concatenate(self._removed)) if self._removed else ids[:0]
+        added = jit.sorted_unique(self._added, ids[:0])
+        removed = jit.sorted_unique(self._removed, ids[:0])
         self._added, self._removed = [], []
         riders = [(r, r[0]() if callable(r[0]) else r[0]) for r in self._riders]
         follow = [r[1] for r, _ in riders]
@@ -235,12 +235,9 @@ class IndexedClock(Clock):
                   and np.array_equal(old[np.minimum(gone, max(len(old) - 1, 0))], removed))
         if ok:
             at = at - np.arange(len(added))  # the same places in the old index less the gone
-            if len(removed):
-                left = jit.delete(left, gone)
-                follow = [jit.delete(f, gone) for f in follow]
-            if len(added):
-                left = jit.insert(left, at, col[added])
-                follow = [jit.insert(f, at, full[added])
+            if len(removed) or len(added):  # one merge pass per array: delete, then insert
+                left = jit.splice(left, gone, at, col[added])
+                follow = [jit.splice(f, gone, at, full[added])
                           for f, (_, full) in zip(follow, riders, strict=True)]
             if self.check_all and not np.array_equal(np.insert(np.delete(old, gone), at, added),
                                                      ids):

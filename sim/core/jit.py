@@ -133,3 +133,60 @@ def delete(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
     out = np.empty(len(arr), dtype=arr.dtype)
     n = _delete_sorted(arr, pos.astype(np.int64, copy=False), out)
     return out[:n]
+
+
+@kernel
+def _splice_sorted(arr, pos, at, values, out):  # pragma: no cover - compiled
+    m, k = pos.shape[0], at.shape[0]
+    j = 0  # next position to delete
+    a = 0  # next value to insert
+    kept = 0  # elements of arr kept so far: the index in the array after deletion
+    o = 0
+    for i in range(arr.shape[0]):
+        if j < m and pos[j] == i:
+            while j < m and pos[j] == i:
+                j += 1
+            continue
+        while a < k and at[a] == kept:
+            out[o] = values[a]
+            o += 1
+            a += 1
+        out[o] = arr[i]
+        o += 1
+        kept += 1
+    while a < k:
+        out[o] = values[a]
+        o += 1
+        a += 1
+    return o
+
+
+def splice(arr: np.ndarray, pos: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.insert(np.delete(arr, pos), at, values)`` in one merge pass (``pos`` strictly
+    ascending positions in ``arr``; ``at`` ascending positions in the array after deletion)."""
+    pos, at = np.asarray(pos), np.asarray(at)
+    n = len(arr) - len(pos)
+    if (not use(len(arr)) or arr.ndim != 1 or pos.ndim != 1 or at.ndim != 1
+            or len(at) != len(values) or (len(pos) and (pos.dtype.kind not in "iu"
+                                                         or pos[0] < 0 or pos[-1] >= len(arr)
+                                                         or not _strict(pos)))
+            or (len(at) and (not _monotone(at) or at[0] < 0 or at[-1] > n))):
+        return np.insert(np.delete(arr, pos), at, values)
+    out = np.empty(n + len(at), dtype=arr.dtype)
+    _splice_sorted(arr, pos.astype(np.int64, copy=False), at.astype(np.int64, copy=False),
+                   np.asarray(values, dtype=arr.dtype), out)
+    return out
+
+
+def _strict(a: np.ndarray) -> bool:
+    return len(a) < 2 or bool((a[1:] > a[:-1]).all())
+
+
+def sorted_unique(chunks: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+    """``np.unique(np.concatenate(chunks))``, skipping the sort when there is one chunk that
+    is already strictly ascending (the usual case: one join or leave a day)."""
+    if not chunks:
+        return empty
+    if len(chunks) == 1 and _strict(chunks[0]):
+        return chunks[0]
+    return np.unique(np.concatenate(chunks))
