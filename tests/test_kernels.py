@@ -28,7 +28,7 @@ EXTRA = {
         "market.initial_member_share=0.1",
     ],
 }
-CASES = {**SCENARIOS, **EXTRA}
+CASES = {name: [*o, "days=120"] for name, o in {**SCENARIOS, **EXTRA}.items()}  # shorter runs
 
 
 def run(make_config, overrides: list[str], mode: str, monkeypatch) -> SiyuModel:
