@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from sim.core import jit
 from sim.core.columns import CHURNED, MEMBER, Columns
 from sim.core.counterfactual import gross_profit
 from sim.core.flows import CHANNEL_KEYS, CORE_RESULTS
@@ -27,6 +28,36 @@ RESULTS = declared_results()
 COSTS = tuple(r for r in RESULTS if r.is_cost)
 SERIES = tuple(r.name for r in RESULTS if r.in_series)
 
+# round(10 s) >= 9  <=>  s >= 0.85;  round(10 s) <= 6  <=>  s < 0.65 (two compares, no floor)
+PROMOTER, DETRACTOR = np.float32(0.85), np.float32(0.65)
+N_CHANNEL_SLOTS = 128  # channel counts the members' kernel keeps (the int8 column's range)
+
+
+@jit.kernel
+def _member_stocks(members, satisfaction, fatigue, channel, n_buy, owned_before, lead_stage,
+                   promoter, detractor, sat, fat, by_channel):  # pragma: no cover - compiled
+    """One pass over the members fusing ``Reporter.compute``'s gathers and counts:
+    ``sat = satisfaction[members]`` and ``fat = fatigue[members]`` (written out: their means
+    stay numpy's pairwise sums), ``np.count_nonzero(channel[members] == c)`` for every ``c``
+    (into ``by_channel``), and the counts ``(n_buy[members] > 0) | owned_before[members]``,
+    ``lead_stage[members] != 0``, ``sat >= promoter`` and ``sat < detractor`` (returned)."""
+    customers = 0
+    leads = 0
+    promoters = 0
+    detractors = 0
+    for j in range(members.shape[0]):
+        i = members[j]
+        s = satisfaction[i]
+        sat[j] = s
+        fat[j] = fatigue[i]
+        by_channel[channel[i]] += 1
+        # booleans added: no branches to mispredict
+        customers += (n_buy[i] > 0) | owned_before[i]
+        leads += lead_stage[i] != 0
+        promoters += s >= promoter
+        detractors += s < detractor
+    return customers, leads, promoters, detractors
+
 
 def nps(satisfaction: np.ndarray) -> float:
     """Net Promoter Score of 0-1 satisfactions mapped to 0-10 scores (round(10 s)).
@@ -35,10 +66,13 @@ def nps(satisfaction: np.ndarray) -> float:
     """
     if len(satisfaction) == 0:
         return float("nan")
-    # round(10 s) >= 9  <=>  s >= 0.85;  round(10 s) <= 6  <=>  s < 0.65 (two compares, no floor)
-    promoters = np.count_nonzero(satisfaction >= np.float32(0.85))
-    detractors = np.count_nonzero(satisfaction < np.float32(0.65))
-    return float(100.0 * (promoters - detractors) / len(satisfaction))
+    promoters = np.count_nonzero(satisfaction >= PROMOTER)
+    detractors = np.count_nonzero(satisfaction < DETRACTOR)
+    return _nps(promoters, detractors, len(satisfaction))
+
+
+def _nps(promoters: int, detractors: int, n: int) -> float:
+    return float(100.0 * (promoters - detractors) / n)
 
 
 class Reporter:
@@ -65,27 +99,39 @@ class Reporter:
         k = self.scale
         n_members = len(members)
         self.n_churned += t.new_churned
-        sat = u.satisfaction[members]
         t.new_cost = sum(k * getattr(t, r.name) if r.scaled else getattr(t, r.name)
                          for r in COSTS)
         t.day = day
         self.cum["purchases"] += k * t.new_purchases
         self.cum["revenue"] += k * t.new_revenue
         self.cum["cost"] += t.new_cost
-        ch = u.channel[members]  # int8: a count per channel, no widening copy for bincount
-        by_channel = [np.count_nonzero(ch == i) for i in range(len(CHANNEL_KEYS))]
+        if n_members and jit.use(n_members):
+            sat = np.empty(n_members, dtype=u.satisfaction.dtype)
+            fat = np.empty(n_members, dtype=u.fatigue.dtype)
+            by_channel = np.zeros(N_CHANNEL_SLOTS, dtype=np.int64)
+            customers, leads, promoters, detractors = _member_stocks(
+                members, u.satisfaction, u.fatigue, u.channel, u.n_buy, u.owned_before,
+                u.lead_stage, PROMOTER, DETRACTOR, sat, fat, by_channel)
+            score = _nps(promoters, detractors, n_members)
+        else:
+            sat = u.satisfaction[members]
+            ch = u.channel[members]  # int8: a count per channel, no widening copy for bincount
+            by_channel = [np.count_nonzero(ch == i) for i in range(len(CHANNEL_KEYS))]
+            customers = np.count_nonzero((u.n_buy[members] > 0) | u.owned_before[members])
+            leads = np.count_nonzero(u.lead_stage[members])
+            fat = u.fatigue[members]
+            score = nps(sat)
         core = {
             "n_prospects": u.n - n_members - self.n_churned,
             "n_members": n_members,
             "n_churned": self.n_churned,
-            "n_customers": int(np.count_nonzero((u.n_buy[members] > 0)
-                                                | u.owned_before[members])),
-            "n_leads": int(np.count_nonzero(u.lead_stage[members])),
+            "n_customers": int(customers),
+            "n_leads": int(leads),
             **{f"n_members_{ch}": int(by_channel[i]) for i, ch in enumerate(CHANNEL_KEYS)},
         }
         t.mean_satisfaction = float(sat.mean()) if n_members else float("nan")
-        t.mean_fatigue = float(u.fatigue[members].mean()) if n_members else float("nan")
-        t.nps = nps(sat)
+        t.mean_fatigue = float(fat.mean()) if n_members else float("nan")
+        t.nps = score
         t.cum_purchases = self.cum["purchases"]
         t.cum_revenue = self.cum["revenue"]
         t.cum_cost = self.cum["cost"]

@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import CHANNELS
+from sim.core import jit
 from sim.core.columns import (
     OFFICIAL_ACCOUNT,
     PERSONAL_WECHAT,
@@ -52,6 +53,25 @@ from sim.core.mechanisms.shared import per_day, staff_channel, staff_effort
 from sim.core.population import segment_values
 
 NOBODY = np.zeros(0, dtype=np.int64)
+
+
+@jit.kernel
+def _select(members, column, mask, value, out):  # pragma: no cover - compiled
+    """``members[(column[members] & mask) == value]`` into ``out``; the count is returned."""
+    n = 0
+    for j in range(members.shape[0]):
+        i = members[j]
+        if (column[i] & mask) == value:
+            out[n] = i
+            n += 1
+    return n
+
+
+def _selected(members: np.ndarray, column: np.ndarray, mask: int, value: int) -> np.ndarray:
+    """:func:`_select` into a new array."""
+    out = np.empty(len(members), dtype=members.dtype)
+    t = column.dtype.type
+    return out[:_select(members, column, t(mask), t(value), out)]
 
 
 class Acquisition(Mechanism):
@@ -191,7 +211,10 @@ class Acquisition(Mechanism):
             return NOBODY
         u = self.users
         members = self.model.members()
-        oa = members[u.channel[members] == OFFICIAL_ACCOUNT]
+        if jit.use(len(members)):  # (channel & -1) == channel: the same selection
+            oa = _selected(members, u.channel, -1, OFFICIAL_ACCOUNT)
+        else:
+            oa = members[u.channel[members] == OFFICIAL_ACCOUNT]
         cand = oa[self.stream("divert").uniform(oa, day) < self.p_divert]
         new, stores = self._add(cand)
         self.model.today.new_diverted += len(new)
@@ -202,8 +225,11 @@ class Acquisition(Mechanism):
             return NOBODY
         u = self.users
         members = self.model.members()
-        touch = u.touch[members]
-        alone = members[(touch & TOUCH_REACH) == TOUCH_GROUP]  # in a group, nothing else
+        if jit.use(len(members)):
+            alone = _selected(members, u.touch, TOUCH_REACH, TOUCH_GROUP)
+        else:
+            touch = u.touch[members]
+            alone = members[(touch & TOUCH_REACH) == TOUCH_GROUP]  # in a group, nothing else
         if len(alone) == 0:
             return NOBODY
         p = self.p_escalate[u.segment[alone]]

@@ -26,10 +26,61 @@ import math
 
 import numpy as np
 
+from sim.core import jit
 from sim.core.columns import OFFICIAL_ACCOUNT, TOUCH_OFFICIAL, WECOM
 from sim.core.mechanisms.base import FIXED, LEVEL, MONEY, SIGNAL, Column, Mechanism, Result
 from sim.core.mechanisms.shared import on_calendar
 from sim.core.population import segment_values
+
+N_CHANNEL_SLOTS = 128  # channel counts the kernel keeps (the int8 column's range)
+
+
+@jit.kernel
+def _message(members, daily, fatigue, decay, channel, counts, update, satisfaction, segment,
+             touch, deal_prone, reach, official_miss, promo, fatigue_per_message, annoyance,
+             service_need, delight, content, moments, gain, trust,
+             news_need):  # pragma: no cover - compiled
+    """One pass over the members fusing ``Messaging.step``'s numpy lines (float32 throughout,
+    in the same order):
+
+    * when ``daily``: ``fatigue[members] *= decay`` and
+      ``np.bincount(channel[members])`` (into ``counts``);
+    * when ``update`` (a promotion or content day): ``_reach`` (the channel's ``reach``, or
+      ``1 - (1 - reach) * official_miss`` for members also following the official account;
+      ``official_miss = 1 - r_official``), then with ``promo`` the fatigue added and the
+      promotion's two satisfaction terms (``delight`` = delight x depth), with ``content``
+      the content's term (reach x ``moments`` of the channel: 1 but for capped WeCom
+      moments), and ``np.clip(sat, 0.0, 1.0)`` stored.
+    """
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    for j in range(members.shape[0]):
+        i = members[j]
+        c = channel[i]
+        if daily:
+            fatigue[i] = fatigue[i] * decay
+            counts[c] += 1
+        if not update:
+            continue
+        r = reach[c]
+        if (touch[i] & TOUCH_OFFICIAL) > 0 and c != OFFICIAL_ACCOUNT:
+            r = one - (one - r) * official_miss
+        s = satisfaction[i]
+        g = segment[i]
+        if promo:
+            fatigue[i] = fatigue[i] + fatigue_per_message * r
+            d = deal_prone[i]
+            s = s - annoyance * r * service_need[g] * (one - d) * s
+            s = s + delight * r * d * (one - s)
+        if content:
+            s = s + gain * (r * moments[c]) * trust[c] * news_need[g] * (one - s)
+        # np.clip: max(s, 0) then min(., 1), each keeping a NaN and taking the bound on a tie
+        if s == s:
+            if not s > zero:
+                s = zero
+            if not s < one:
+                s = one
+        satisfaction[i] = s
 
 
 class Messaging(Mechanism):
@@ -73,13 +124,16 @@ class Messaging(Mechanism):
         u, today = self.users, self.model.today
         s = self.cfg.strategy
         members = self.model.members()
+        promo = on_calendar(day, s.promotion.per_week)
+        content = on_calendar(day, s.content.per_week)
+        if jit.use(len(members)):
+            self._step_kernel(members, promo, content)
+            return
         u.fatigue[members] *= self.decay  # only members receive messages; others stay at 0
         ch = u.channel[members]
         # running the groups and accounts costs per member-day (operators, channel tools)
         today.new_cost_operations += len(members) * s.cost.per_member_month / 30.0
         today.new_cost_channels += float(np.bincount(ch, minlength=3) @ self.channel_cost)
-        promo = on_calendar(day, s.promotion.per_week)
-        content = on_calendar(day, s.content.per_week)
         if not (promo or content):
             return
         sat = u.satisfaction[members]
@@ -99,6 +153,46 @@ class Messaging(Mechanism):
             sat += s.content.gain * reach * self.trust[ch] * self.news_need[seg] * (1 - sat)
             today.new_cost_content += s.content.cost_per_post
         u.satisfaction[members] = np.clip(sat, 0.0, 1.0)
+
+    def _step_kernel(self, members: np.ndarray, promo: bool, content: bool) -> None:
+        """``step`` with one compiled pass over the members (:func:`_message`); two on a
+        content day under the WeCom moments cap, whose share needs the day's WeCom count."""
+        u, today, s = self.users, self.model.today, self.cfg.strategy
+        p, c = s.promotion, s.content
+        f32 = np.float32
+        # the day's messages, with numpy's float32 constants (Python floats are weak)
+        messages = (u.satisfaction, u.segment, u.touch, u.deal_prone, self.reach,
+                    f32(1) - self.reach[OFFICIAL_ACCOUNT], promo, f32(p.fatigue_per_message),
+                    f32(p.annoyance), self.service_need, f32(p.delight * p.depth), content)
+        capped = content and self.moments_capped
+        counts = np.zeros(N_CHANNEL_SLOTS, dtype=np.int64)
+        _message(members, True, u.fatigue, self.decay, u.channel, counts,
+                 (promo or content) and not capped, *messages,
+                 np.ones(3, dtype=np.float32), f32(c.gain), self.trust, self.news_need)
+        held = np.flatnonzero(counts)  # bincount's length: minlength, or the largest + 1
+        by_channel = counts[:max(3, held[-1] + 1 if len(held) else 0)]
+        today.new_cost_operations += len(members) * s.cost.per_member_month / 30.0
+        today.new_cost_channels += float(by_channel @ self.channel_cost)
+        if capped:
+            _message(members, False, u.fatigue, self.decay, u.channel, counts, True, *messages,
+                     self._moments_table(int(counts[WECOM])), f32(c.gain), self.trust,
+                     self.news_need)
+        if promo:
+            today.promo, today.promo_depth = True, p.depth
+            today.new_cost_campaigns += p.cost_per_campaign
+        if content:
+            today.content = True
+            today.new_cost_content += c.cost_per_post
+
+    def _moments_table(self, n_wecom: int) -> np.ndarray:
+        """``_moments`` by channel (float32): the same values from the day's WeCom count."""
+        t = self.cfg.touchpoints
+        viewers = n_wecom * self.cfg.population.scale  # real WeCom members
+        table = np.ones(3, dtype=np.float32)
+        if viewers > t.moments_cap_views:
+            seen = t.moments_cap_views / viewers
+            table[WECOM] = np.float32(1 - t.moments_share + t.moments_share * seen)
+        return table
 
     def _reach(self, members: np.ndarray, ch: np.ndarray) -> np.ndarray:
         """Each member's reach: the channel's, or either of it and the official account's."""

@@ -47,10 +47,71 @@ from math import gamma
 
 import numpy as np
 
+from sim.core import jit
 from sim.core.clocks import DueCalendar
 from sim.core.columns import MEMBER, PROSPECT
 from sim.core.mechanisms.base import COUNT, MONEY, SIGNAL, Column, Mechanism, Result
 from sim.core.mechanisms.shared import prospect_friends
+
+
+@jit.kernel
+def _pull_gather(ids, need_scale, need_start, need_due, deal_prone, deal_drift, yesterday,
+                 accel, scale, a0, mult, due):  # pragma: no cover - compiled
+    """The gathers of ``_pull_forward`` and its caller in one pass over ``ids``:
+    ``scale = need_scale[ids].astype(np.float64)``, ``a0 = np.maximum(day - 1 -
+    need_start[ids], 0.0)`` (``yesterday`` = float64(day - 1)), ``mult = 1.0 + accel *
+    _deal(ids)`` (float32; ``accel`` = float32(acceleration x depth)) and ``due =
+    need_due[ids]`` (the due days before the promotion)."""
+    one = np.float32(1.0)
+    for j in range(ids.shape[0]):
+        i = ids[j]
+        scale[j] = np.float64(need_scale[i])
+        a = yesterday - need_start[i]
+        if a < 0.0:  # np.maximum(a, 0.0): a NaN stays
+            a = 0.0
+        a0[j] = a
+        d = deal_prone[i] + deal_drift[i]
+        if d > one:  # np.minimum(d, 1): a NaN stays
+            d = one
+        mult[j] = one + accel * d
+        due[j] = need_due[i]
+
+
+@jit.kernel
+def _pull_scatter(ids, shift, need_start, need_due, moved, moved_due):  # pragma: no cover
+    """The scatters of ``_pull_forward`` in one pass over ``ids``: ``need_start[ids] -=
+    shift``, ``need_due[ids] -= shift``, and the ids whose due day changed (``np.ceil``
+    differs) written to ``moved`` with their new due day (in ids' order; the count is
+    returned)."""
+    n = 0
+    for j in range(ids.shape[0]):
+        i = ids[j]
+        need_start[i] = need_start[i] - shift[j]
+        before = need_due[i]
+        after = before - shift[j]
+        need_due[i] = after
+        if np.ceil(after) != np.ceil(before):
+            moved[n] = i
+            moved_due[n] = after
+            n += 1
+    return n
+
+
+@jit.kernel
+def _below_deal(ids, draws, deal_prone, deal_drift, p, out):  # pragma: no cover - compiled
+    """``ids[draws < p * _deal(ids)]`` (``p`` float32, the product float32 as numpy's) into
+    ``out``; the count is returned."""
+    one = np.float32(1.0)
+    n = 0
+    for j in range(ids.shape[0]):
+        i = ids[j]
+        d = deal_prone[i] + deal_drift[i]
+        if d > one:
+            d = one
+        if draws[j] < p * d:
+            out[n] = i
+            n += 1
+    return n
 
 
 class Purchase(Mechanism):
@@ -149,16 +210,35 @@ class Purchase(Mechanism):
         u = self.users
         scale = u.need_scale[ids].astype(np.float64)
         a0 = np.maximum(day - 1 - u.need_start[ids], 0.0)
-        h0 = (a0 / scale) ** self.shape
-        h1 = ((a0 + 1) / scale) ** self.shape
-        a_end = scale * (h0 + mult * (h1 - h0)) ** (1 / self.shape)
-        shift = a_end - (a0 + 1)
+        shift = self._shift(scale, a0, mult)
         u.need_start[ids] -= shift
         before = u.need_due[ids]
         after = before - shift
         u.need_due[ids] = after
         moved = np.ceil(after) != np.ceil(before)  # now due on another day: file it there
         self.calendar.add(ids[moved].astype(self._id_dtype), after[moved])
+
+    def _shift(self, scale: np.ndarray, a0: np.ndarray, mult: np.ndarray) -> np.ndarray:
+        """How far a promo day moves effective ages ``a0`` forward (hazard x ``mult``)."""
+        h0 = (a0 / scale) ** self.shape
+        h1 = ((a0 + 1) / scale) ** self.shape
+        a_end = scale * (h0 + mult * (h1 - h0)) ** (1 / self.shape)
+        return a_end - (a0 + 1)
+
+    def _pull_forward_kernels(self, ids: np.ndarray, day: int, accel: float) -> np.ndarray:
+        """``_pull_forward(ids, day, 1.0 + accel * _deal(ids))`` with its gathers and
+        scatters compiled (the powers stay numpy's); returns ``need_due[ids]`` before."""
+        u, n = self.users, len(ids)
+        scale, a0, due = np.empty(n), np.empty(n), np.empty(n)
+        mult = np.empty(n, dtype=np.float32)
+        _pull_gather(ids, u.need_scale, u.need_start, u.need_due, u.deal_prone, u.deal_drift,
+                     np.float64(day - 1), np.float32(accel), scale, a0, mult, due)
+        shift = self._shift(scale, a0, mult)
+        moved = np.empty(n, dtype=self._id_dtype)
+        after = np.empty(n)
+        k = _pull_scatter(ids, shift, u.need_start, u.need_due, moved, after)
+        self.calendar.add(moved[:k].copy(), after[:k].copy())  # the calendar keeps its ids
+        return due
 
     def _share_coupons(self, day: int, depth: float) -> None:
         """Members forward the day's coupon to a friend (seed 000/002: coupons shared to
@@ -167,8 +247,13 @@ class Purchase(Mechanism):
         members = self.model.members()
         if len(members) == 0:
             return
-        share = members[self.stream("share").uniform(members, day)
-                        < pr.share_prob * self._deal(members)]
+        draws = self.stream("share").uniform(members, day)
+        if jit.use(len(members)):
+            share = np.empty(len(members), dtype=members.dtype)
+            share = share[:_below_deal(members, draws, u.deal_prone, u.deal_drift,
+                                       np.float32(pr.share_prob), share)]
+        else:
+            share = members[draws < pr.share_prob * self._deal(members)]
         if len(share) == 0:
             return
         friend, sharer = prospect_friends(self.model.graph, u.state, share,
@@ -191,7 +276,9 @@ class Purchase(Mechanism):
         due_before = None
         if promo and pr.acceleration > 0:
             members = self.model.members()
-            if len(members):
+            if len(members) and jit.use(len(members)):
+                due_before = self._pull_forward_kernels(members, day, pr.acceleration * depth)
+            elif len(members):
                 due_before = u.need_due[members].copy()
                 self._pull_forward(members, day,
                                    1.0 + pr.acceleration * depth * self._deal(members))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core import jit
 from sim.core.columns import (
     MEMBER,
     PROSPECT,
@@ -46,6 +47,14 @@ from sim.core.mechanisms.shared import per_day, staff_channel
 SETS = np.arange(16)
 HOLDS = [(SETS & bit) > 0 for bit in (TOUCH_STAFF, TOUCH_GROUP, TOUCH_OFFICIAL, TOUCH_MINI)]
 MULTI = np.array([bin(s & TOUCH_REACH).count("1") >= 2 for s in range(16)])
+
+
+@jit.kernel
+def _count_sets(members, touch, counts):  # pragma: no cover - compiled
+    """``counts += np.bincount(touch[members])`` in one pass (``counts``: one slot per
+    value of the uint8 column)."""
+    for j in range(members.shape[0]):
+        counts[touch[members[j]]] += 1
 
 
 class Touchpoints(Mechanism):
@@ -100,7 +109,13 @@ class Touchpoints(Mechanism):
         u.touch[ids[u.state[ids] == MEMBER]] |= np.uint8(TOUCH_MINI)
 
     def report(self, day: int, members: np.ndarray) -> dict[str, float]:
-        counts = np.bincount(self.users.touch[members], minlength=16)
+        if jit.use(len(members)):
+            counts = np.zeros(256, dtype=np.int64)
+            _count_sets(members, self.users.touch, counts)
+            held = np.flatnonzero(counts)  # bincount's length: minlength, or the largest + 1
+            counts = counts[:max(16, held[-1] + 1 if len(held) else 0)]
+        else:
+            counts = np.bincount(self.users.touch[members], minlength=16)
         staff, group, official, mini = (int(counts[h].sum()) for h in HOLDS)
         return {"n_touch_staff": staff, "n_touch_group": group,
                 "n_touch_official_account": official, "n_touch_mini_program": mini,
