@@ -48,7 +48,7 @@ import math
 import numpy as np
 
 from sim.core import jit
-from sim.core.clocks import Clock
+from sim.core.clocks import IndexedClock
 from sim.core.columns import MEMBER
 from sim.core.mechanisms.base import (
     COUNT,
@@ -79,9 +79,9 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
     * ``_incidents``' hazard: ``rate + after_sale[members]`` (float32, when ``use_after``;
       ``after_sale[members] = after * after_q``), ``+ promo * reach[channel[members]]``
       (float32, when ``use_promo``), or the float64 ``rate`` alone when neither;
-    * ``Clock.advance(members, hazard)`` when ``advance``: ``left = R[members] - hazard``
-      in float64, stored, and the members with ``left <= 0`` written to ``fired`` in
-      members' order (their count is returned).
+    * the incident clock's advance when ``advance``: ``left -= hazard`` in float64 on its
+      compact hazard left (``R``, in members' order: :class:`IndexedClock`), and the members
+      with ``left <= 0`` written to ``fired`` in members' order (their count is returned).
     """
     n = 0
     for j in range(members.shape[0]):
@@ -101,8 +101,8 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
                 h = h + promo * reach[c]
             h64 = np.float64(h)
         if advance:
-            left = R[i] - h64
-            R[i] = left
+            left = R[j] - h64
+            R[j] = left
             if left <= 0:
                 fired[n] = i
                 n += 1
@@ -185,6 +185,8 @@ class Service(MemberClockMechanism):
 
     def __init__(self, model):
         super().__init__(model)
+        # advanced over the members every day: their hazard left kept in member order
+        self.clock = IndexedClock(self.users, self.clock_name, self.stream(self.clock_stream))
         s = self.cfg.strategy
         sv = s.service
         self.rate = sv.incidents_per_year / 365.0
@@ -305,7 +307,8 @@ class Service(MemberClockMechanism):
         self.model.today.new_cost_knowledge_base += self.kb_cost_day
         use_after = bool(self.after_add > 0)
         use_promo = bool(self.model.today.promo and sv.promo_questions > 0)
-        fused = type(self.clock) is Clock  # the column clock: its advance is reproduced inline
+        fused = type(self.clock) is IndexedClock  # its advance is reproduced inline
+        self.clock.align(members)
         advance = fused and (use_after or use_promo or not self.rate <= 0)
         counts = np.zeros(N_CHANNEL_SLOTS, dtype=np.int64)
         out = np.empty(len(members) if advance else 0, dtype=members.dtype)
@@ -314,7 +317,7 @@ class Service(MemberClockMechanism):
         n = _members_day(members, u.satisfaction, mean, self.reversion, u.channel, counts,
                          u.after_sale, self.after_q, use_after and fused, self.reach,
                          np.float32(sv.promo_questions), use_promo and fused,
-                         np.float32(self.rate), float(self.rate), advance, self.clock.R, out)
+                         np.float32(self.rate), float(self.rate), advance, self.clock._left, out)
         used = np.flatnonzero(counts)
         size = max(len(self.productivity), int(used[-1]) + 1 if len(used) else 0)
         capacity = self._staff(members, counts[:size])  # np.bincount's length
