@@ -75,6 +75,7 @@ class SiyuModel(mesa.Model):
         self.landing = CHANNELS.index(cfg.channel.landing)
         self._members: np.ndarray | None = None
         self._owners: np.ndarray | None = None
+        self._new_owners: list[np.ndarray] = []  # owners since the index was last merged
         self.timer = PhaseTimer()
         # (ids, day, amount) chunks of every private-domain purchase, when exported
         self.transactions: list | None = [] if cfg.export.transactions else None
@@ -167,9 +168,18 @@ class SiyuModel(mesa.Model):
         u.touch[ids] = 0
 
     def owners(self) -> np.ndarray:
-        """Sorted ids of brand owners (before the run, or buyers since in any channel)."""
+        """Sorted ids of brand owners (before the run, or buyers since in any channel).
+
+        New owners are merged in here, once for all the bookings since the last call (a
+        day's bookings come from several phases), not at each booking."""
         if self._owners is None:
             self._owners = np.flatnonzero(self.users.owner)
+            self._new_owners = []
+        elif self._new_owners:
+            new = jit.sorted_unique(self._new_owners, self._owners[:0])
+            self._new_owners = []
+            o = self._owners
+            self._owners = jit.insert(o, np.searchsorted(o, new), new)
         return self._owners
 
     def _own(self, ids: np.ndarray, day: int) -> None:
@@ -183,8 +193,7 @@ class SiyuModel(mesa.Model):
         t.new_brand_buyers_referral += int(np.count_nonzero(
             (u.recruited_by[new] >= 0) | (u.recommended_by[new] >= 0)))
         if self._owners is not None:
-            o = self._owners
-            self._owners = jit.insert(o, np.searchsorted(o, new), new)
+            self._new_owners.append(new)
         for mech in self._hooks:
             mech.on_own(new, day)
 
