@@ -74,35 +74,7 @@ def kernel(fn: Callable) -> _Lazy:
 # ---------------------------------------------------------------- sorted-index upkeep
 
 
-@kernel
-def _insert_sorted(arr, at, values, out):  # pragma: no cover - compiled
-    j = 0
-    n = arr.shape[0]
-    m = at.shape[0]
-    o = 0
-    for i in range(n + 1):
-        while j < m and at[j] == i:
-            out[o] = values[j]
-            o += 1
-            j += 1
-        if i < n:
-            out[o] = arr[i]
-            o += 1
-
-
-@kernel
-def _delete_sorted(arr, pos, out):  # pragma: no cover - compiled
-    j = 0
-    m = pos.shape[0]
-    o = 0
-    for i in range(arr.shape[0]):
-        if j < m and pos[j] == i:
-            while j < m and pos[j] == i:  # a repeated position deletes once, as np.delete
-                j += 1
-            continue
-        out[o] = arr[i]
-        o += 1
-    return o
+_NONE = np.zeros(0, dtype=np.int64)  # no positions
 
 
 def _monotone(a: np.ndarray) -> bool:
@@ -118,8 +90,8 @@ def insert(arr: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
             or at[0] < 0 or at[-1] > len(arr)):
         return np.insert(arr, at, values)
     out = np.empty(len(arr) + len(at), dtype=arr.dtype)
-    _insert_sorted(arr, at.astype(np.int64, copy=False), np.asarray(values, dtype=arr.dtype),
-                   out)
+    _splice_sorted(arr, _NONE, at.astype(np.int64, copy=False),
+                   np.asarray(values, dtype=arr.dtype), out)
     return out
 
 
@@ -131,29 +103,43 @@ def delete(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
             or pos[0] < 0 or pos[-1] >= len(arr)):
         return np.delete(arr, pos)
     out = np.empty(len(arr), dtype=arr.dtype)
-    n = _delete_sorted(arr, pos.astype(np.int64, copy=False), out)
+    n = _splice_sorted(arr, pos.astype(np.int64, copy=False), _NONE, arr[:0], out)
     return out[:n]
 
 
 @kernel
 def _splice_sorted(arr, pos, at, values, out):  # pragma: no cover - compiled
-    m, k = pos.shape[0], at.shape[0]
+    """``out = np.insert(np.delete(arr, pos), at, values)`` by block copies between the
+    positions (memory-speed runs, no per-element branch)."""
+    n, m, k = arr.shape[0], pos.shape[0], at.shape[0]
+    i = 0  # read position in arr
+    o = 0  # write position in out
+    kept = 0  # elements of arr kept so far: the position in the array after deletion
     j = 0  # next position to delete
     a = 0  # next value to insert
-    kept = 0  # elements of arr kept so far: the index in the array after deletion
-    o = 0
-    for i in range(arr.shape[0]):
-        if j < m and pos[j] == i:
-            while j < m and pos[j] == i:
-                j += 1
-            continue
-        while a < k and at[a] == kept:
+    while True:
+        while a < k and at[a] == kept:  # insertions before the next kept element
             out[o] = values[a]
             o += 1
             a += 1
-        out[o] = arr[i]
-        o += 1
-        kept += 1
+        while j < m and pos[j] == i:  # deletions (a repeated position deletes once)
+            while j < m and pos[j] == i:
+                j += 1
+            i += 1
+            if a < k and at[a] == kept:
+                break
+        if a < k and at[a] == kept:
+            continue
+        if i >= n:
+            break
+        stop = pos[j] if j < m else n
+        if a < k and i + (at[a] - kept) < stop:
+            stop = i + (at[a] - kept)
+        run = stop - i
+        out[o:o + run] = arr[i:stop]
+        o += run
+        kept += run
+        i = stop
     while a < k:
         out[o] = values[a]
         o += 1
