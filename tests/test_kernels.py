@@ -120,3 +120,16 @@ def test_clock_advance_kernel_is_numpys(hazard, monkeypatch):
         assert fired is None and not np.array_equal(R, ref)
         return
     assert np.array_equal(R, ref) and np.array_equal(fired, ids[left <= 0]) and len(fired)
+
+
+@pytest.mark.parametrize("case", ["service_led", "koc_membership_vip", "presale_wecom"])
+def test_switching_to_kernels_mid_run_gives_the_numpy_numbers(case, make_config, monkeypatch):
+    """In ``auto`` mode a phase switches to its kernel the day its arrays reach MIN_SIZE
+    (members grow); the state each path leaves must be what the other expects."""
+    reference = run(make_config, CASES[case], "numpy", monkeypatch)
+    counts = np.asarray(reference.series()["n_members"])
+    start, end = int(counts[0]), int(counts[-1])
+    assert end > start + 20, "the scenario must grow to cross the threshold"
+    monkeypatch.setattr(jit, "MIN_SIZE", (start + end) // 2)
+    switched = run(make_config, CASES[case], "auto", monkeypatch)
+    assert differences(switched, reference) == []
