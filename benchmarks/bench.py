@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench.py --workloads default  # one named workload
     .venv/bin/python benchmarks/bench.py --sizes 20000x730 --no-kernel
     .venv/bin/python benchmarks/bench.py --workloads member-heavy --set strategy=promotion_heavy
+    SIYU_KERNELS=numpy .venv/bin/python benchmarks/bench.py --workloads member-heavy  # numpy path
 
 Named workloads (phone market, the default strategy service_led, every mechanism on):
 
@@ -128,8 +129,16 @@ def machine() -> dict:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    from sim.core import jit
+
+    try:
+        import numba
+        numba_version = numba.__version__
+    except ImportError:
+        numba_version = None
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1),
             "python": platform.python_version(), "numpy": numpy.__version__,
+            "numba": numba_version, "kernels": jit.MODE,  # SIYU_KERNELS
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
