@@ -38,8 +38,14 @@ import math
 import numpy as np
 
 from sim.core import jit
-from sim.core.clocks import Clock
-from sim.core.columns import OFFICIAL_ACCOUNT, TOUCH_GROUP, TOUCH_REACH, sort_by_key
+from sim.core.clocks import IndexedClock
+from sim.core.columns import (
+    OFFICIAL_ACCOUNT,
+    TOUCH_GROUP,
+    TOUCH_REACH,
+    Columns,
+    sort_by_key,
+)
 from sim.core.mechanisms.base import (
     COUNT,
     FIXED,
@@ -50,6 +56,7 @@ from sim.core.mechanisms.base import (
     clock_columns,
 )
 from sim.core.mechanisms.shared import koc_active, koc_posts, on_calendar, staff_effort
+from sim.core.rng import Stream
 
 
 class Groups(Mechanism):
@@ -97,8 +104,9 @@ class Groups(Mechanism):
         self.koc = koc_active(self.cfg)
         x = self.cfg.touchpoints.group_exit_per_month
         self.exit_hazard = -math.log1p(-min(x, 1 - 1e-12)) / 30.0  # per day, neutral group
-        # an integrated-hazard clock per group member: draws only when someone quits
-        self.exit_clock = Clock(u, "group_exit", self.stream("exit"))
+        # an integrated-hazard clock per group member: draws only when someone quits; its
+        # hazard left kept in member order (inf outside groups)
+        self.exit_clock = ExitClock(u, "group_exit", self.stream("exit"))
 
     def init_state(self) -> None:
         self.on_join(self.model.members(), 0, 0)
@@ -106,7 +114,10 @@ class Groups(Mechanism):
     def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
         """Place newcomers (not official-account followers) in their store's open group."""
         u = self.users
-        ids = ids[u.channel[ids] != OFFICIAL_ACCOUNT]
+        placed = u.channel[ids] != OFFICIAL_ACCOUNT
+        if self.exit_hazard > 0 and not placed.all():
+            self.exit_clock.enter(ids[~placed])  # members in no group: in the index, stopped
+        ids = ids[placed]
         if len(ids) == 0:
             return
         ids, store, rank = sort_by_key(ids, u.store[ids])
@@ -134,10 +145,14 @@ class Groups(Mechanism):
         members = self.model.members()
         fused = jit.use(len(members))
         if fused:  # the four lines below in one pass (_tally)
-            gid = np.empty(len(members), dtype=u.group.dtype)
             count = np.zeros(len(self.size), dtype=np.int64)
             sat_sum = np.zeros(len(self.size), dtype=np.float64)
-            _tally(members, u.group, u.satisfaction, gid, count, sat_sum)
+            if self.exit_hazard > 0:  # the members' groups, kept in member order by the clock
+                gid = self.exit_clock.groups(members)
+                _tally(members, gid, True, u.satisfaction, gid, count, sat_sum)
+            else:
+                gid = np.empty(len(members), dtype=u.group.dtype)
+                _tally(members, u.group, False, u.satisfaction, gid, count, sat_sum)
             n = count.astype(np.float32)
         else:
             gid = u.group[members]
@@ -182,10 +197,11 @@ class Groups(Mechanism):
         """Members quit their group; those left with no reachable touchpoint leave."""
         if self.exit_hazard <= 0:
             return
-        # per group (few), then one gather per member
+        # per group (few), then one gather per member; the clock follows all the members, and
+        # those in no group hold inf (stopped): 0 leaves them so, and they never fire
         h_group = self._exit_hazards()
-        ids, gm = members[in_group], gid[in_group]
-        fired = self.exit_clock.advance(ids, h_group[gm])
+        h = np.where(in_group, h_group[np.maximum(gid, 0)], 0.0)
+        fired = self.exit_clock.advance(members, h)
         self._quit(fired, day)
 
     def _exit_hazards(self) -> np.ndarray:
@@ -200,8 +216,9 @@ class Groups(Mechanism):
         advance = self.exit_hazard > 0
         h_group = self._exit_hazards() if advance else np.zeros(0, dtype=np.float32)
         fired = np.empty(len(members) if advance else 0, dtype=members.dtype)
+        left = self.exit_clock.left(members) if advance else np.zeros(0)
         nf = _publish_and_advance(members, gid, self.activity, self.neutral, u.group_activity,
-                                  self.exit_clock.R, h_group, advance, fired)
+                                  left, h_group, advance, fired)
         if advance:
             self._quit(fired[:nf].copy(), day)
 
@@ -211,7 +228,7 @@ class Groups(Mechanism):
             return
         u = self.users
         self.exit_clock.k[fired] += 1  # the next group's threshold is a fresh draw
-        self.exit_clock.stop(fired)
+        self.exit_clock.quit(fired)
         ids, gm = fired, u.group[fired]
         np.subtract.at(self.size, gm, 1)
         u.group[ids] = -1
@@ -223,28 +240,83 @@ class Groups(Mechanism):
         self.model.leave(gone, day)
 
 
+class ExitClock(IndexedClock):
+    """The group exit clock over the members index (:class:`IndexedClock`): the members in
+    no group (official-account followers, members who quit) are in the index too, with the
+    clock stopped (inf), so the index is the model's members and a quit does not change it
+    (:meth:`stop` would take the member out of the index). It also keeps the members'
+    ``group`` column in member order (a rider, set to -1 by :meth:`quit`, the only change
+    to a member's group while a member)."""
+
+    def __init__(self, table: Columns, name: str, stream: Stream):
+        super().__init__(table, name, stream)
+        self._group = self.follow(lambda: table.group)
+
+    def groups(self, members: np.ndarray) -> np.ndarray:
+        """``u.group[members]``, from the compact copy (aligned with ``members``, the index;
+        not a copy: do not write to it)."""
+        self.align(members)
+        gid = self.rider(self._group)
+        if self.check_all and not np.array_equal(gid, self.table.group[members]):
+            raise AssertionError("groups: the compact group ids differ from the column")
+        return gid
+
+    def left(self, members: np.ndarray) -> np.ndarray:
+        """The hazard left of ``members`` (the index), compact in member order: what
+        :meth:`advance` subtracts from (the array itself, to be advanced in place)."""
+        self.align(members)
+        return self._left
+
+    def enter(self, ids: np.ndarray) -> None:
+        """Members ``ids`` who joined in no group (the clock not started): they enter the
+        index at the next alignment, with their column's value (inf)."""
+        if len(ids) == 0:
+            return
+        _, inside = self._locate(ids)
+        if not inside.all():
+            self._added.append(ids[~inside])
+
+    def quit(self, ids: np.ndarray) -> None:
+        """Stop the clock of members ``ids`` who quit their group and stay members."""
+        if len(ids) == 0:
+            return
+        self._column[ids] = np.inf
+        pos, inside = self._locate(ids)
+        if inside.any():
+            self._left[pos[inside]] = np.inf
+            self.rider(self._group)[pos[inside]] = -1
+
+
 @jit.kernel
-def _tally(members, group, satisfaction, gid, count, sat_sum):  # pragma: no cover - compiled
-    """Fuses :meth:`Groups.step`'s ``gid = u.group[members]``, ``gm = gid[gid >= 0]``,
-    ``n = np.bincount(gm)`` (into ``count``, int64) and ``sat_sum = np.bincount(gm,
-    weights=u.satisfaction[members][in_group])``: float64 sums in member order, as numpy's."""
+def _tally(members, group, compact, satisfaction, gid, count,
+           sat_sum):  # pragma: no cover - compiled
+    """Fuses :meth:`Groups.step`'s ``gid = u.group[members]`` (``group`` is that already if
+    ``compact``: the clock's copy in member order; else the column, gathered into ``gid``),
+    ``gm = gid[gid >= 0]``, ``n = np.bincount(gm)`` (into ``count``, int64) and ``sat_sum =
+    np.bincount(gm, weights=u.satisfaction[members][in_group])``: float64 sums in member
+    order, as numpy's."""
     for j in range(members.shape[0]):
         m = members[j]
-        g = group[m]
-        gid[j] = g
+        if compact:
+            g = group[j]
+        else:
+            g = group[m]
+            gid[j] = g
         if g >= 0:
             count[g] += 1
             sat_sum[g] += np.float64(satisfaction[m])
 
 
 @jit.kernel
-def _publish_and_advance(members, gid, activity, neutral, group_activity, R, h_group, advance,
-                         fired):  # pragma: no cover - compiled
+def _publish_and_advance(members, gid, activity, neutral, group_activity, left, h_group,
+                         advance, fired):  # pragma: no cover - compiled
     """Fuses ``u.group_activity[members] = np.where(in_group, activity[max(gid, 0)],
     neutral)`` (:meth:`Groups.step`) and, if ``advance``, :meth:`Groups._exits`'s
-    ``exit_clock.advance(members[in_group], h_group[gm])`` (``left = R[ids] - h`` in float64,
-    the float32 hazard widened exactly; members are sorted, so no repeats). Writes the fired
-    ids to ``fired`` in member order and returns their number."""
+    ``exit_clock.advance(members, h)`` on the clock's compact hazard left ``left`` (member
+    order): ``left -= h`` in float64 (the float32 hazard widened exactly) for the members in
+    a group; the others hold inf and subtract 0 there, which leaves inf and fires none, so
+    they are skipped. Writes the fired ids to ``fired`` in member order and returns their
+    number."""
     nf = 0
     for j in range(members.shape[0]):
         m = members[j]
@@ -252,9 +324,9 @@ def _publish_and_advance(members, gid, activity, neutral, group_activity, R, h_g
         if g >= 0:
             group_activity[m] = activity[g]
             if advance:
-                left = R[m] - np.float64(h_group[g])
-                R[m] = left
-                if left <= 0:
+                x = left[j] - np.float64(h_group[g])
+                left[j] = x
+                if x <= 0:
                     fired[nf] = m
                     nf += 1
         else:
