@@ -136,8 +136,13 @@ class Groups(Mechanism):
 
     def on_leave(self, ids: np.ndarray, day: int) -> None:
         self.exit_clock.stop(ids)
-        gid = self.users.group[ids]
+        u = self.users
+        gid = u.group[ids]
         np.subtract.at(self.size, gid[gid >= 0], 1)
+        # out of the group too: one who comes back as an official-account follower (in no
+        # group) must not be counted in the old one again
+        u.group[ids] = -1
+        u.group_activity[ids] = self.neutral
 
     def step(self, day: int) -> None:
         u, g, today = self.users, self.cfg.groups, self.model.today
