@@ -87,18 +87,232 @@ def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, activ
 
 
 @jit.kernel
-def _advance(ids, hazard, amp, left, out):  # pragma: no cover - compiled
+def _advance(hazard, amp, left, out):  # pragma: no cover - compiled
     """``hazard *= amp`` (float32; ``amp`` = exp(g), 1 outside the private domain), then the
-    clock's advance on the compact hazard left: ``left -= hazard``, the ids whose ``left <=
-    0`` into ``out`` in index order; returns how many."""
-    for i in range(ids.shape[0]):
+    clock's advance on the compact hazard left: ``left -= hazard``, the positions whose
+    ``left <= 0`` into ``out`` in order; returns how many."""
+    for i in range(left.shape[0]):
         left[i] = left[i] - np.float64(hazard[i] * amp[i])
     n = 0
-    for i in range(ids.shape[0]):
+    for i in range(left.shape[0]):
         if left[i] <= 0:
-            out[n] = ids[i]
+            out[n] = i
             n += 1
     return n
+
+
+@jit.kernel
+def _merge_order(ids, s, tail_order, perm):  # pragma: no cover - compiled
+    """The order that sorts ``ids``: its first ``s`` (ascending) merged with the rest, taken
+    in ``tail_order`` (positions after ``s`` that sort them); unique ids. Into ``perm``."""
+    i = 0
+    j = 0
+    k = 0
+    m = tail_order.shape[0]
+    while i < s and j < m:
+        t = s + tail_order[j]
+        if ids[t] < ids[i]:
+            perm[k] = t
+            j += 1
+        else:
+            perm[k] = i
+            i += 1
+        k += 1
+    while i < s:
+        perm[k] = i
+        i += 1
+        k += 1
+    while j < m:
+        perm[k] = s + tail_order[j]
+        j += 1
+        k += 1
+
+
+def _room(n: int) -> int:
+    """A growable buffer's capacity for ``n`` elements (a quarter spare)."""
+    return n + n // 4 + 1024
+
+
+def _id_dtype(n_users: int) -> type:
+    """int32 for the ids of a population that fits (half the bytes a pass reads), else int64."""
+    return np.int32 if n_users < 2**31 else np.int64
+
+
+class OwnerClock(IndexedClock):
+    """The owners' clock: an :class:`IndexedClock` over an index that only grows (owners stay
+    owners: nothing stops this clock; an event restarts it), with a second layout for the
+    kernels.
+
+    In the *index* layout (the numpy path, the reference) the compact values follow the
+    model's sorted owners index (:meth:`IndexedClock.align`: a merge of the whole arrays a
+    day). In the *append* layout (:meth:`to_append`, the kernels) they keep their own order:
+    the owners sorted at the last :meth:`compact`, then each later owner appended as its
+    clock starts (growable buffers: O(new owners) a day, no copy of the whole arrays). A
+    day's hazard is elementwise, so the order changes no value; the ids that fire come out
+    sorted, as from the index (:meth:`fired_at`); :meth:`compact` (every few weeks) merges
+    the appended into the sorted part, which keeps the kernels' gathers from the population
+    columns mostly sequential. :meth:`to_index` goes back. The column ``{name}_R`` gets the
+    same writes in both layouts (each threshold drawn; :meth:`sync`, which the ``R``
+    property runs, writes the compact values), riders are kept in both.
+
+    In the append layout :meth:`start` is for users not in it (a new owner) and an event's
+    restart goes through :meth:`fire` with the ids :meth:`fired_at` returned; anything else
+    (a stop, another fire) goes back to the index layout first."""
+
+    def __init__(self, table, name, stream):
+        super().__init__(table, name, stream)
+        self.appending = False
+        self._n = 0       # users in the append layout
+        self._sorted = 0  # of which the first ones sorted by id
+        self._aids = np.zeros(0, dtype=np.int64)
+        self._aleft = np.zeros(0)
+        self._ariders: list[np.ndarray] = []
+        self._fired: np.ndarray | None = None  # the ids fired_at returned, and their positions
+        self._fired_pos = np.zeros(0, dtype=np.int64)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The users in the append layout, in its order."""
+        return self._aids[:self._n]
+
+    @property
+    def left(self) -> np.ndarray:
+        """Their hazard left (a view: the kernels subtract from it in place)."""
+        return self._aleft[:self._n]
+
+    def rider(self, handle: int) -> np.ndarray:
+        if self.appending:
+            return self._ariders[handle][:self._n]
+        return super().rider(handle)
+
+    def _sources(self) -> list[np.ndarray]:
+        return [r[0]() if callable(r[0]) else r[0] for r in self._riders]
+
+    def to_append(self, ids: np.ndarray) -> None:
+        """Switch to the append layout, from the index ``ids`` (the model's owners)."""
+        self.align(ids)
+        n, cap = len(ids), _room(len(ids))
+        self._aids = np.empty(cap, dtype=_id_dtype(len(self._column)))
+        self._aids[:n] = ids
+        self._aleft = np.empty(cap)
+        self._aleft[:n] = self._left
+        self._ariders = []
+        for r in self._riders:
+            buf = np.empty(cap, dtype=r[1].dtype)
+            buf[:n] = r[1]
+            self._ariders.append(buf)
+            r[1] = None
+        self._n = self._sorted = n
+        self._ids, self._left = None, np.zeros(0)
+        self._fired = None
+        self.appending = True
+
+    def to_index(self) -> None:
+        """Switch back to the index layout (sorted by id; the next :meth:`align` checks it
+        against the model's index)."""
+        if not self.appending:
+            return
+        n = self._n
+        order = np.argsort(self._aids[:n], kind="stable")
+        self._ids = self._aids[:n][order].astype(np.int64)
+        self._left = self._aleft[:n][order]
+        for r, buf in zip(self._riders, self._ariders, strict=True):
+            r[1] = buf[:n][order]
+        self._added, self._removed = [], []
+        self._aids, self._aleft, self._ariders = self._aids[:0], self._aleft[:0], []
+        self._n = self._sorted = 0
+        self._fired = None
+        self.appending = False
+
+    def compact(self) -> None:
+        """Merge the users appended since the last compaction into the sorted part (one pass
+        per array, into fresh buffers with room to grow)."""
+        n, s = self._n, self._sorted
+        if not self.appending or n == s:
+            return
+        ids = self._aids[:n]
+        perm = np.empty(n, dtype=np.int64)
+        _merge_order(ids, s, np.argsort(ids[s:], kind="stable"), perm)
+        cap = _room(n)
+        bufs = []
+        for a in (self._aids, self._aleft, *self._ariders):
+            out = np.empty(cap, dtype=a.dtype)
+            np.take(a[:n], perm, out=out[:n])
+            bufs.append(out)
+        self._aids, self._aleft, *self._ariders = bufs
+        self._sorted = n
+        self._fired = None
+
+    def sync(self) -> None:
+        if self.appending:
+            if self._n:
+                self._column[self._aids[:self._n]] = self._aleft[:self._n]
+            return
+        super().sync()
+
+    def start(self, ids: np.ndarray) -> None:
+        if not self.appending:
+            super().start(ids)
+            return
+        if len(ids) == 0:
+            return
+        values = self.stream.exponential(ids, self.k[ids])
+        self._column[ids] = values
+        n, m = self._n, len(ids)
+        if n + m > len(self._aids):  # grow (a copy, with room for many days' owners)
+            cap = _room(n + m)
+            bufs = []
+            for a in (self._aids, self._aleft, *self._ariders):
+                out = np.empty(cap, dtype=a.dtype)
+                out[:n] = a[:n]
+                bufs.append(out)
+            self._aids, self._aleft, *self._ariders = bufs
+        self._aids[n:n + m] = ids
+        self._aleft[n:n + m] = values
+        for buf, full in zip(self._ariders, self._sources(), strict=True):
+            buf[n:n + m] = full[ids]
+        self._n = n + m
+
+    def stop(self, ids: np.ndarray) -> None:
+        self.to_index()
+        super().stop(ids)
+
+    def align(self, ids: np.ndarray) -> None:
+        self.to_index()
+        super().align(ids)
+
+    def fired_at(self, pos: np.ndarray) -> np.ndarray:
+        """The ids at positions ``pos`` (ascending) of the append layout, sorted as the index
+        layout gives them (int64, as the model's index); :meth:`fire` restarts their clocks
+        at those positions."""
+        ids = self._aids[pos].astype(np.int64)
+        if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
+            order = np.argsort(ids, kind="stable")
+            ids, pos = ids[order], pos[order]
+        self._fired, self._fired_pos = ids, pos
+        return ids
+
+    def advance(self, ids: np.ndarray, hazard: np.ndarray | float) -> np.ndarray:
+        if not self.appending:
+            return super().advance(ids, hazard)
+        if len(ids) != self._n:
+            raise ValueError(f"clock {self.name}: advance over the append layout, not {len(ids)} ids")
+        left = self._aleft[:self._n]
+        left -= hazard
+        return self.fired_at(np.flatnonzero(left <= 0))
+
+    def fire(self, ids: np.ndarray) -> None:
+        if self.appending and ids is self._fired:
+            self._fired = None
+            if len(ids) == 0:
+                return
+            self.k[ids] += 1
+            values = self.stream.exponential(ids, self.k[ids])
+            self._column[ids] = values
+            self._aleft[self._fired_pos] = values
+            return
+        self.to_index()
+        super().fire(ids)
 
 
 class Referral(Mechanism):
@@ -129,8 +343,9 @@ class Referral(Mechanism):
     def __init__(self, model):
         super().__init__(model)
         r = self.cfg.strategy.referral
-        # advanced over the owners every day: their hazard left kept in owner order
-        self.clock = IndexedClock(self.users, "referral", self.stream("clock"))
+        # advanced over the owners every day: their hazard left kept compactly (in owner
+        # order for the numpy path, in the order they became owners for the kernels)
+        self.clock = OwnerClock(self.users, "referral", self.stream("clock"))
         mult = segment_values(self.cfg.market.segments.profiles(), "referral_mult",
                               np.float32)[self.users.segment]
         # the per-user part of the hazard that does not change during a run
@@ -142,16 +357,40 @@ class Referral(Mechanism):
 
     def init_state(self) -> None:
         self.clock.start(self.model.owners())
-        self._heard = np.flatnonzero(self.users.recommended)
+        self._heard = np.flatnonzero(self.users.recommended).astype(_id_dtype(self.users.n))
         self._is_heard = self.users.recommended != 0
+        # the kernels' newly heard, appended (unsorted; merged into the sorted index every 16
+        # days, and before the numpy path runs)
+        self._tail = np.zeros(0, dtype=self._heard.dtype)
+        self._tail_n = 0
+        self._appending = False
 
     def _remember(self, ids: np.ndarray) -> None:
-        """Add ``ids`` (sorted, unique) to the sorted index of users who heard the brand."""
+        """Add ``ids`` (sorted, unique) to the sorted index of users who heard the brand (to
+        its tail when the kernels run)."""
         new = ids[~self._is_heard[ids]]
-        if len(new):
-            self._is_heard[new] = True
+        if len(new) == 0:
+            return
+        self._is_heard[new] = True
+        if self._appending:
+            n, m = self._tail_n, len(new)
+            if n + m > len(self._tail):
+                grown = np.empty(_room(n + m), dtype=self._tail.dtype)
+                grown[:n] = self._tail[:n]
+                self._tail = grown
+            self._tail[n:n + m] = new
+            self._tail_n = n + m
+            return
+        h = self._heard
+        self._heard = jit.insert(h, np.searchsorted(h, new), new)
+
+    def _merge_tail(self) -> None:
+        """Merge the appended newly heard into the sorted index."""
+        if self._tail_n:
+            new = np.sort(self._tail[:self._tail_n])
             h = self._heard
             self._heard = jit.insert(h, np.searchsorted(h, new), new)
+            self._tail_n = 0
 
     def on_own(self, ids: np.ndarray, day: int) -> None:
         self.clock.start(ids)
@@ -171,17 +410,30 @@ class Referral(Mechanism):
 
     def step(self, day: int) -> None:
         u, r = self.users, self.cfg.strategy.referral
-        heard = self._heard  # a superset of the users with recommended != 0 (no O(n) scan)
+        # a superset of the users with recommended != 0 (no O(n) scan): the sorted index and
+        # the kernels' tail
+        tail = self._tail[:self._tail_n]
         if self.scan_all:  # the reference (tests): scan every user
             ref = np.flatnonzero(u.recommended)
-            if not np.isin(ref, heard).all():
+            if not np.isin(ref, np.concatenate([self._heard, tail])).all():
                 raise AssertionError(f"day {day}: the index of who heard the brand missed users")
-        if len(heard) and jit.use(len(heard)):
+        self._appending = bool(len(self._heard) + len(tail)) \
+            and jit.use(len(self._heard) + len(tail))
+        if not self._appending:
+            self._merge_tail()
+        heard = self._heard
+        if self._appending:  # the fade is elementwise: the sorted index, then the tail
             forget = day % 64 == 0 and not self.scan_all
             keep = np.empty(len(heard) if forget else 0, dtype=heard.dtype)
             n = _fade(heard, u.recommended, self.fade, self._is_heard, forget, keep)
             if forget:
                 self._heard = keep[:n].copy()
+            # forgotten from the tail in place (each kept id written at or before its read)
+            n = _fade(tail, u.recommended, self.fade, self._is_heard, forget, tail)
+            if forget:
+                self._tail_n = n
+            if day % 16 == 0:  # the fade's gathers stay mostly sequential
+                self._merge_tail()
         elif len(heard):
             left = u.recommended[heard] * self.fade  # 0 x fade = 0: the others are unchanged
             u.recommended[heard] = left
@@ -191,11 +443,18 @@ class Referral(Mechanism):
                 self._heard = heard[~gone]
         if r.per_year <= 0:
             return
-        ids = self.model.owners()
-        self.clock.align(ids)
-        referrers = self._advance_kernels(ids) if jit.use(len(ids)) else None
-        if referrers is None:
-            referrers = self._advance_numpy(ids)
+        c = self.clock
+        if c.appending and jit.use(len(c.ids)):  # every owner is in the append layout
+            referrers = self._advance_kernels(day)
+        else:
+            ids = self.model.owners()
+            if jit.use(len(ids)) and self._kernels_apply():
+                c.to_append(ids)  # from the index layout's values (the numpy path's)
+                referrers = self._advance_kernels(day)
+            else:
+                c.to_index()
+                c.align(ids)
+                referrers = self._advance_numpy(ids)
         self._recommend(referrers, day)
 
     def _advance_numpy(self, ids: np.ndarray) -> np.ndarray:
@@ -214,17 +473,28 @@ class Referral(Mechanism):
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
         return self.clock.advance(ids, hazard)
 
-    def _advance_kernels(self, ids: np.ndarray) -> np.ndarray | None:
-        """:meth:`_advance_numpy` in passes over the owners (:func:`_owner_hazard`,
-        :func:`_advance`) with the ``exp`` in numpy between them (over every owner: a
-        sequential pass costs less than the members' positions); None (numpy runs) when a
-        constant is not a Python number or the base rider is not float32."""
+    def _kernels_apply(self) -> bool:
+        """Whether :meth:`_advance_kernels` stands in for the numpy path: not when a constant
+        is not a Python number or the base is not float32."""
+        lift = self.cfg.groups.referral_lift
+        return type(lift) in (float, int) and self.base.dtype == np.float32 and _EXP0_IS_1
+
+    def _advance_kernels(self, day: int) -> np.ndarray:
+        """:meth:`_advance_numpy` in passes over the owners in the clock's append layout
+        (:func:`_owner_hazard`, :func:`_advance`) with the ``exp`` in numpy between them (over
+        every owner: a sequential pass costs less than the members' positions). Every 32 days
+        the layout is sorted again and checked against the model's owners index (merged then
+        rather than daily)."""
         u, cfg = self.users, self.cfg
         r = cfg.strategy.referral
         lift = cfg.groups.referral_lift
-        base = self.clock.rider(self._base)
-        if type(lift) not in (float, int) or base.dtype != np.float32 or not _EXP0_IS_1:
-            return None
+        c = self.clock
+        if day % 32 == 0:
+            c.compact()
+            owners = self.model.owners()
+            if len(owners) != len(c.ids) or (c.check_all and not np.array_equal(owners, c.ids)):
+                raise AssertionError(f"day {day}: the referral clock's owners are not the model's")
+        ids, base = c.ids, c.rider(self._base)
         n = len(ids)
         power = 4 if r.satisfaction_power == 4 else 2 if r.satisfaction_power == 2 else 0
         factor = base[:0] if power else self._satisfaction_factor(u.satisfaction[ids])
@@ -238,10 +508,10 @@ class Referral(Mechanism):
             hazard *= g
             p = cfg.strategy.koc_program
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
-            return self.clock.advance(ids, hazard)
-        out = np.empty(n, dtype=ids.dtype)
-        k = _advance(ids, hazard, g, self.clock._left, out)
-        return out[:k].copy()
+            return c.advance(ids, hazard)
+        out = np.empty(n, dtype=np.int64)
+        k = _advance(hazard, g, c.left, out)
+        return c.fired_at(out[:k].copy())
 
     def _recommend(self, referrers: np.ndarray, day: int) -> None:
         """Each referrer recommends the brand to a graph neighbour (see the module doc)."""
