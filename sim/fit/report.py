@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.calibration.report import _nest, _yaml, plot_convergence, plot_targets
+from sim.calibration.report import _yaml, plot_convergence, plot_targets
+from sim.config.keys import nest as _nest
 from sim.data.io import write_atomic, write_json, write_png
 from sim.figures import subplots
 from sim.fit import targets as tg
