@@ -20,14 +20,16 @@ stores                       30 B per store (per-store arrays)
 store staff (Mesa agents)    229 B per staff member (1M stores x 1 or 2 staff)
 community groups             73 B per group (arrays plus the daily step's temporaries;
                              9M groups at population.scale=2000)
-imports (interpreter, numpy, Mesa, Hydra, pyarrow)  165 MB
+imports (interpreter, numpy, Mesa, Hydra, pyarrow)  165 MB; with numba and its compiler ~280 MB
 ===========================  ==========================================================
 
 Re-measured 2026-11-30 after touchpoints (the ``touch`` column, group-exit clocks: the user
 table is 246 B/user) and the compact clocks and due-day calendars (docs/benchmarks.md): a
 whole run peaks at 458 B/user with the graph at 1M users x 1,095 days (default workload,
 0.58 GiB) and at 3.99 GiB for 10M users with 1M members; the per-user figure was raised from
-254 to 385 B so the estimate stays above both (463 B/user at 1M, 4.5 GiB at 10M).
+254 to 385 B so the estimate stays above both (463 B/user at 1M, 4.5 GiB at 10M). With the
+compiled kernels (numba and its compiler loaded) the same runs peak at 0.69 and 4.17 GiB: the
+fixed part was raised from 200 to 320 MB (0.74 GiB estimated at 1M, 4.6 GiB at 10M).
 
 A counterfactual run (``counterfactual=true``) keeps a second model (users, stores, staff,
 groups; the graph is shared) alive beside the first. The figures are kept in :data:`BYTES`; re-measure them with ``benchmarks/`` style runs when the
@@ -49,7 +51,7 @@ from pathlib import Path
 from sim.config.base import ConfigError
 
 BYTES = {
-    "base": 200e6,      # interpreter and imports (165-197 MB measured)
+    "base": 320e6,      # interpreter, imports and numba's compiler (1M users: +110 MB with the kernels)
     "user": 385.0,      # per simulated user, graph excluded (re-measured below)
     "edge": 26.0,       # per undirected edge of the social graph, at build peak
     "store": 30.0,
