@@ -26,7 +26,6 @@ from sim.core.columns import (
     SOURCE_INITIAL,
     SOURCE_PRESALE,
     SOURCE_REFERRAL,
-    TOUCH_STAFF,
     SOURCE_STORE,
 )
 from sim.core.mechanisms.messaging import on_calendar
