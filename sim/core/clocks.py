@@ -73,36 +73,19 @@ class Clock:
 
 
 @jit.kernel
-def _advance_array(R, ids, hazard, fired):  # pragma: no cover - compiled
+def _advance(R, ids, hazard, one, fired):  # pragma: no cover - compiled
     """Fuses :meth:`Clock.advance`'s ``left = R[ids]; left -= hazard; R[ids] = left;
     ids[left <= 0]`` for strictly increasing ``ids`` (no repeats, so updating ``R`` in
     place reads what the gather would): one subtraction in float64 per id, as numpy's
-    (a float32 hazard is widened exactly). Returns the number fired, -1 if ``ids`` is not
-    strictly increasing (nothing is changed then)."""
+    (a float32 hazard is widened exactly); ``one``: ``hazard[0]`` for every id. Returns the
+    number fired, -1 if ``ids`` is not strictly increasing (nothing is changed then)."""
     for j in range(1, ids.shape[0]):
         if ids[j] <= ids[j - 1]:
             return -1
     n = 0
     for j in range(ids.shape[0]):
         i = ids[j]
-        left = R[i] - np.float64(hazard[j])
-        R[i] = left
-        if left <= 0:
-            fired[n] = i
-            n += 1
-    return n
-
-
-@jit.kernel
-def _advance_scalar(R, ids, hazard, fired):  # pragma: no cover - compiled
-    """:func:`_advance_array` with one hazard (a float64) for every id."""
-    for j in range(1, ids.shape[0]):
-        if ids[j] <= ids[j - 1]:
-            return -1
-    n = 0
-    for j in range(ids.shape[0]):
-        i = ids[j]
-        left = R[i] - hazard
+        left = R[i] - np.float64(hazard[0] if one else hazard[j])
         R[i] = left
         if left <= 0:
             fired[n] = i
@@ -121,9 +104,10 @@ def advance_column(R: np.ndarray, ids: np.ndarray,
         return None
     fired = np.empty(len(ids), dtype=ids.dtype)
     if h.ndim == 0 and h.dtype.kind in "fiu" and h.dtype.itemsize <= 8:
-        n = _advance_scalar(R, ids, float(h), fired)  # numpy widens the scalar the same way
+        # numpy widens the scalar the same way
+        n = _advance(R, ids, np.array([float(h)]), True, fired)
     elif h.shape == ids.shape and h.dtype in (np.float32, np.float64):
-        n = _advance_array(R, ids, h, fired)
+        n = _advance(R, ids, h, False, fired)
     else:
         return None
     return None if n < 0 else fired[:n].copy()
@@ -199,13 +183,21 @@ class IndexedClock(Clock):
             self._added.append(ids[~inside])
 
     def stop(self, ids: np.ndarray) -> None:
+        self.halt(ids)
+
+    def halt(self, ids: np.ndarray, leaving: bool = True) -> np.ndarray:
+        """Stop the clock of ``ids``; with ``leaving`` they also leave the index at the next
+        alignment (else they stay in it, stopped: inf). Returns their positions in the index."""
         if len(ids) == 0:
-            return
+            return np.zeros(0, np.int64)
         self._column[ids] = np.inf
         pos, inside = self._locate(ids)
-        if inside.any():
-            self._left[pos[inside]] = np.inf
-            self._removed.append(ids[inside])
+        at = pos[inside]
+        if len(at):
+            self._left[at] = np.inf
+            if leaving:
+                self._removed.append(ids[inside])
+        return at
 
     def _align(self, ids: np.ndarray) -> None:
         """Make the compact values follow the index ``ids`` (sorted, unique): delete the

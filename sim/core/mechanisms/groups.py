@@ -283,13 +283,9 @@ class ExitClock(IndexedClock):
 
     def quit(self, ids: np.ndarray) -> None:
         """Stop the clock of members ``ids`` who quit their group and stay members."""
-        if len(ids) == 0:
-            return
-        self._column[ids] = np.inf
-        pos, inside = self._locate(ids)
-        if inside.any():
-            self._left[pos[inside]] = np.inf
-            self.rider(self._group)[pos[inside]] = -1
+        at = self.halt(ids, leaving=False)
+        if len(at):
+            self.rider(self._group)[at] = -1
 
 
 @jit.kernel
