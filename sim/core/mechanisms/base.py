@@ -104,9 +104,11 @@ class UndeclaredRead(AttributeError):
 
 
 class ConfigView:
-    """A read-only view of the config that allows only the declared keys (and their parents)."""
+    """A read-only view of the config that allows only the declared keys (and their parents).
 
-    __slots__ = ("_obj", "_path", "_reads", "_owner")
+    A key allowed once is kept on the view (the config does not change during a run), so a
+    mechanism's step reads ``self.cfg.strategy.service`` at the cost of plain attributes,
+    not of the check."""
 
     def __init__(self, obj: Any, reads: tuple[str, ...], owner: str, path: str = ""):
         object.__setattr__(self, "_obj", obj)
@@ -114,16 +116,21 @@ class ConfigView:
         object.__setattr__(self, "_reads", reads)
         object.__setattr__(self, "_owner", owner)
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # only for names not kept on the view yet
+        if name.startswith("__"):
+            raise AttributeError(name)
         path = f"{self._path}.{name}" if self._path else name
         covered = any(path == r or path.startswith(r + ".") for r in self._reads)
         value = getattr(self._obj, name)
         if covered:
-            return value
-        if dataclasses.is_dataclass(value) and any(r.startswith(path + ".") for r in self._reads):
-            return ConfigView(value, self._reads, self._owner, path)
-        raise UndeclaredRead(f"mechanism {self._owner!r} reads config key {path!r} but does not "
-                             f"declare it; add it to {self._owner}.reads")
+            pass
+        elif dataclasses.is_dataclass(value) and any(r.startswith(path + ".") for r in self._reads):
+            value = ConfigView(value, self._reads, self._owner, path)
+        else:
+            raise UndeclaredRead(f"mechanism {self._owner!r} reads config key {path!r} but does "
+                                 f"not declare it; add it to {self._owner}.reads")
+        object.__setattr__(self, name, value)
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("the config is read-only inside the model")
