@@ -133,3 +133,23 @@ def test_switching_to_kernels_mid_run_gives_the_numpy_numbers(case, make_config,
     monkeypatch.setattr(jit, "MIN_SIZE", (start + end) // 2)
     switched = run(make_config, CASES[case], "auto", monkeypatch)
     assert differences(switched, reference) == []
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 1000])
+def test_uniform_kernel_is_numpys(n, monkeypatch):
+    """Stream.uniform's compiled loop against its numpy lines (the SplitMix64 finaliser on
+    uint64, which wraps alike, and the exact conversion to float64): the same draws for a
+    day counter, a per-user counter (negative ones wrap as numpy's cast does) and one value."""
+    from sim.core import rng
+
+    s = rng.Stream(7, "referral.target")
+    g = np.random.default_rng(n)
+    ids = np.sort(g.choice(10**7, n, replace=False))
+    for counter in (3, np.int32(5), -1, np.array([9]), g.integers(-5, 100, n).astype(np.int32),
+                    g.integers(0, 2**40, n)):
+        reference = (s.bits(ids, counter) >> rng._S11).astype(np.float64) * rng._INV53
+        monkeypatch.setattr(jit, "MODE", "numba")
+        drawn = s.uniform(ids, counter)
+        monkeypatch.setattr(jit, "MODE", "numpy")
+        assert drawn.dtype == reference.dtype and np.array_equal(drawn, reference)
+        assert np.array_equal(s.uniform(ids, counter), reference)

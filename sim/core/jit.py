@@ -48,6 +48,15 @@ def use(n: int) -> bool:
     return MODE == "numba" or n >= MIN_SIZE
 
 
+def live(n: int) -> bool:
+    """:func:`use`, or in ``auto`` mode any size once a kernel has run in this process (numba
+    is loaded then: a call costs about a microsecond, numpy's dozen small operations more)."""
+    return use(n) or (_loaded and MODE == "auto")
+
+
+_loaded = False  # a kernel has been compiled or loaded in this process
+
+
 class _Lazy:
     """A function compiled by numba on its first call (numba is imported then too)."""
 
@@ -62,7 +71,9 @@ class _Lazy:
         if f is None:
             import numba
 
+            global _loaded
             f = self._compiled = numba.njit(cache=True, nogil=True, error_model="numpy")(self.py)
+            _loaded = True
         return f(*args)
 
 

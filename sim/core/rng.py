@@ -21,6 +21,8 @@ import hashlib
 
 import numpy as np
 
+from sim.core import jit
+
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -44,6 +46,30 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+@jit.kernel
+def _uniform(ids, key, counter, per_id, out):  # pragma: no cover - compiled
+    """:meth:`Stream.uniform` in one pass: the same uint64 operations (they wrap alike) and
+    the same exact conversion to float64, so the same numbers bit for bit; ``counter`` one
+    value, or one per id when ``per_id``."""
+    one = np.uint64(1)
+    for i in range(ids.shape[0]):
+        x = np.uint64(ids[i]) * _GOLDEN
+        x ^= key
+        x ^= x >> _S30
+        x *= _M1
+        x ^= x >> _S27
+        x *= _M2
+        x ^= x >> _S31
+        c = np.uint64(counter[i]) if per_id else np.uint64(counter[0])
+        x ^= (c + one) * _COUNTER_MUL
+        x ^= x >> _S30
+        x *= _M1
+        x ^= x >> _S27
+        x *= _M2
+        x ^= x >> _S31
+        out[i] = np.float64(x >> _S11) * _INV53
+
+
 class Stream:
     """One named random decision. ``uniform(ids, counter)`` gives one U[0,1) per id."""
 
@@ -63,6 +89,14 @@ class Stream:
 
     def uniform(self, ids: np.ndarray, counter: np.ndarray | int) -> np.ndarray:
         """U[0,1) per id (float64, 53 random bits)."""
+        ids = np.asarray(ids)
+        c = counter if isinstance(counter, np.ndarray) else np.asarray(counter)
+        if (jit.live(len(ids) if ids.ndim == 1 else 0) and ids.ndim == 1
+                and ids.dtype.kind in "iu" and c.dtype.kind in "iu" and c.ndim <= 1
+                and (c.ndim == 0 or len(c) in (1, len(ids)))):
+            out = np.empty(len(ids), dtype=np.float64)
+            _uniform(ids, self.key, c.reshape(-1), c.ndim == 1 and len(c) == len(ids) > 1, out)
+            return out
         return (self.bits(ids, counter) >> _S11).astype(np.float64) * _INV53
 
     def exponential(self, ids: np.ndarray, counter: np.ndarray | int) -> np.ndarray:
