@@ -29,7 +29,10 @@ whole run peaks at 458 B/user with the graph at 1M users x 1,095 days (default w
 0.58 GiB) and at 3.99 GiB for 10M users with 1M members; the per-user figure was raised from
 254 to 385 B so the estimate stays above both (463 B/user at 1M, 4.5 GiB at 10M). With the
 compiled kernels (numba and its compiler loaded) the same runs peak at 0.69 and 4.17 GiB: the
-fixed part was raised from 200 to 320 MB (0.74 GiB estimated at 1M, 4.6 GiB at 10M).
+fixed part was raised from 200 to 320 MB (0.74 GiB estimated at 1M, 4.6 GiB at 10M). The
+kernels' filed referral clocks of owners outside the private domain (20 B/user) and the
+owners' positions in the daily pass (4 B/user) raised the 1M run's peak to 0.71 GiB and the
+per-user figure to 409 B (0.76 GiB estimated at 1M).
 
 A counterfactual run (``counterfactual=true``) keeps a second model (users, stores, staff,
 groups; the graph is shared) alive beside the first. The figures are kept in :data:`BYTES`; re-measure them with ``benchmarks/`` style runs when the
@@ -52,7 +55,7 @@ from sim.config.base import ConfigError
 
 BYTES = {
     "base": 320e6,      # interpreter, imports and numba's compiler (1M users: +110 MB with the kernels)
-    "user": 385.0,      # per simulated user, graph excluded (re-measured below)
+    "user": 409.0,      # per simulated user, graph excluded (re-measured below)
     "edge": 26.0,       # per undirected edge of the social graph, at build peak
     "store": 30.0,
     "staff": 229.0,

@@ -576,7 +576,7 @@ def test_the_memory_estimate_matches_the_measured_figures():
     # measured peak: 458 B/user (scale-free m=3, 1M users x 1,095 days, default workload);
     # the estimate errs on the high side
     assert 458 <= per_user <= 560
-    assert est.total >= 0.69 * 1024**3  # the measured peak with the compiled kernels
+    assert est.total >= 0.71 * 1024**3  # the measured peak with the compiled kernels
     big = estimate(load_config(["population.n_users=50000000"]))
     assert big.total > 15 * 1024**3
     scaled = estimate(load_config(["population.n_users=1000000", "population.scale=2000"]))

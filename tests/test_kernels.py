@@ -153,3 +153,83 @@ def test_uniform_kernel_is_numpys(n, monkeypatch):
         monkeypatch.setattr(jit, "MODE", "numpy")
         assert drawn.dtype == reference.dtype and np.array_equal(drawn, reference)
         assert np.array_equal(s.uniform(ids, counter), reference)
+
+
+def test_filed_owner_clocks_run_out_on_the_day_the_daily_subtraction_gives():
+    """FrozenOwners (the referral clocks of owners outside the private domain, filed by the
+    day they run out) against the daily float64 subtraction of a float32 hazard it replaces:
+    the same day, and the same value left on every day before it; a hazard too small for
+    the subtraction to be exact is refused (it stays in the daily pass)."""
+    from sim.core.mechanisms.referral import FrozenOwners
+
+    g = np.random.default_rng(3)
+    n = 4000
+    left = -np.log1p(-g.random(n))
+    h = (g.random(n) * np.float32(0.3)).astype(np.float32).astype(np.float64)
+    h[:50] = 0.0                                   # never runs out
+    h[50:100] = left[50:100] * 1.5                 # runs out on the first day
+    h[100:150] = np.float32(1e-12)                 # too small: not exact, refused
+    f = FrozenOwners(n)
+    ids = np.arange(n)
+    refused = f.file(ids, left.copy(), h, day0=10)
+    assert refused[100:150].all() and not refused[:100].any() and refused.sum() < 60
+    ok = ids[~refused]
+    x = left.copy()
+    fired_on = np.full(n, -1)
+    for day in range(11, 400):
+        alive = fired_on < 0
+        x[alive] = x[alive] - h[alive]  # the daily pass
+        if day % 37 == 0:  # the value left, as if the owner came back today
+            probe = ok[(fired_on[ok] < 0) & (x[ok] > 0)]
+            assert np.array_equal(f.left_after(probe, day), x[probe])
+        fired_on[alive & (x <= 0)] = day
+        due = f.due_on(day)
+        expect = ok[fired_on[ok] == day]
+        assert np.array_equal(due, expect), day
+    assert (fired_on[:50] == -1).all() and (fired_on[50:100] == 11).all()
+    assert f.count == np.count_nonzero(fired_on[ok] == -1)
+
+
+def test_due_queue_gives_each_id_on_its_day():
+    from sim.core.mechanisms.referral import DueQueue
+
+    g = np.random.default_rng(5)
+    q = DueQueue()
+    expected: dict[int, list[int]] = {}
+    next_id = 0
+    for day in range(1, 120):
+        k = int(g.integers(0, 40))
+        ids = np.arange(next_id, next_id + k)
+        next_id += k
+        due = day + g.integers(1, 60, k)
+        q.add(ids, due)
+        for i, d in zip(ids.tolist(), due.tolist(), strict=True):
+            expected.setdefault(d, []).append(i)
+        got = np.sort(q.take(day))
+        assert np.array_equal(got, np.sort(expected.pop(day, []))), day
+
+
+def test_kernels_file_the_outside_owners_clocks(make_config, monkeypatch):
+    """With the kernels, the clocks of owners outside the private domain leave the daily
+    pass (filed) and come back when they join; every 32 days the held owners are checked
+    against the model's owners index, and the run gives the numpy path's numbers (above)."""
+    monkeypatch.setattr(jit, "MODE", "numba")
+    cfg = make_config(*CASES["presale_wecom"])
+    model = SiyuModel(cfg)
+    ref = model.mechanisms["referral"]
+    monkeypatch.setattr(type(ref.clock), "check_all", True)
+    back = []
+    model.run(5)
+    f = ref._frozen
+    assert f is not None and f.count > 0
+    orig = f.take
+
+    def take(ids, day):
+        back.append(len(ids))
+        return orig(ids, day)
+
+    monkeypatch.setattr(f, "take", take)
+    model.run()
+    owners = model.owners()
+    assert ref.clock.live + f.count == len(owners)
+    assert f.count > 0 and sum(back) > 0  # owners came back into the private domain

@@ -169,6 +169,16 @@ class OwnerClock(IndexedClock):
         self._ariders: list[np.ndarray] = []
         self._fired: np.ndarray | None = None  # the ids fired_at returned, and their positions
         self._fired_pos = np.zeros(0, dtype=np.int64)
+        # in the append layout: each user's position in it, -1 outside it (a removed user's
+        # slot stays, dead, until the next compaction: hazard left inf, it never fires)
+        self._pos: np.ndarray | None = None
+        self._dead = 0
+        self.before_index = None  # called before leaving the append layout
+
+    @property
+    def live(self) -> int:
+        """Users in the append layout (not counting dead slots)."""
+        return self._n - self._dead
 
     @property
     def ids(self) -> np.ndarray:
@@ -205,6 +215,9 @@ class OwnerClock(IndexedClock):
         self._n = self._sorted = n
         self._ids, self._left = None, np.zeros(0)
         self._fired = None
+        self._pos = np.full(len(self._column), -1, dtype=np.int32)
+        self._pos[ids] = np.arange(n, dtype=np.int32)
+        self._dead = 0
         self.appending = True
 
     def to_index(self) -> None:
@@ -212,52 +225,48 @@ class OwnerClock(IndexedClock):
         against the model's index)."""
         if not self.appending:
             return
+        if self.before_index is not None:
+            self.before_index()
         n = self._n
-        order = np.argsort(self._aids[:n], kind="stable")
+        order = self._alive()
+        order = order[np.argsort(self._aids[:n][order], kind="stable")]
         self._ids = self._aids[:n][order].astype(np.int64)
         self._left = self._aleft[:n][order]
         for r, buf in zip(self._riders, self._ariders, strict=True):
             r[1] = buf[:n][order]
         self._added, self._removed = [], []
         self._aids, self._aleft, self._ariders = self._aids[:0], self._aleft[:0], []
-        self._n = self._sorted = 0
+        self._n = self._sorted = self._dead = 0
+        self._pos = None
         self._fired = None
         self.appending = False
 
-    def compact(self) -> None:
-        """Merge the users appended since the last compaction into the sorted part (one pass
-        per array, into fresh buffers with room to grow)."""
-        n, s = self._n, self._sorted
-        if not self.appending or n == s:
-            return
-        ids = self._aids[:n]
-        perm = np.empty(n, dtype=np.int64)
-        _merge_order(ids, s, np.argsort(ids[s:], kind="stable"), perm)
-        cap = _room(n)
-        bufs = []
-        for a in (self._aids, self._aleft, *self._ariders):
-            out = np.empty(cap, dtype=a.dtype)
-            np.take(a[:n], perm, out=out[:n])
-            bufs.append(out)
-        self._aids, self._aleft, *self._ariders = bufs
-        self._sorted = n
+    def _alive(self) -> np.ndarray:
+        """Positions of the append layout's live slots (all when none is dead)."""
+        n = self._n
+        if not self._dead:
+            return np.arange(n)
+        return np.flatnonzero(self._pos[self._aids[:n]] == np.arange(n))
+
+    def remove(self, ids: np.ndarray) -> np.ndarray:
+        """Take users ``ids`` (in the append layout) out of it; their hazard left is returned
+        (their slots die: inf left, never firing, dropped at the next compaction)."""
+        pos = self._pos[ids]
+        if len(pos) and pos.min() < 0:
+            raise ValueError(f"clock {self.name}: removing users not in the append layout")
+        left = self._aleft[pos]
+        self._aleft[pos] = np.inf
+        self._pos[ids] = -1
+        self._dead += len(ids)
         self._fired = None
+        return left
 
-    def sync(self) -> None:
-        if self.appending:
-            if self._n:
-                self._column[self._aids[:self._n]] = self._aleft[:self._n]
-            return
-        super().sync()
+    def insert(self, ids: np.ndarray, left: np.ndarray) -> None:
+        """Append users ``ids`` (not in the layout) with their hazard left ``left``."""
+        if len(ids):
+            self._append(ids, left)
 
-    def start(self, ids: np.ndarray) -> None:
-        if not self.appending:
-            super().start(ids)
-            return
-        if len(ids) == 0:
-            return
-        values = self.stream.exponential(ids, self.k[ids])
-        self._column[ids] = values
+    def _append(self, ids: np.ndarray, values: np.ndarray) -> None:
         n, m = self._n, len(ids)
         if n + m > len(self._aids):  # grow (a copy, with room for many days' owners)
             cap = _room(n + m)
@@ -271,7 +280,51 @@ class OwnerClock(IndexedClock):
         self._aleft[n:n + m] = values
         for buf, full in zip(self._ariders, self._sources(), strict=True):
             buf[n:n + m] = full[ids]
+        self._pos[ids] = np.arange(n, n + m, dtype=np.int32)
         self._n = n + m
+
+    def compact(self) -> None:
+        """Merge the users appended since the last compaction into the sorted part (one pass
+        per array, into fresh buffers with room to grow)."""
+        n, s = self._n, self._sorted
+        if not self.appending or (n == s and not self._dead):
+            return
+        alive = self._alive()
+        ids = self._aids[:n][alive]
+        s = int(np.searchsorted(alive, s))  # live slots of the sorted part
+        m = len(ids)
+        perm = np.empty(m, dtype=np.int64)
+        _merge_order(ids, s, np.argsort(ids[s:], kind="stable"), perm)
+        perm = alive[perm]
+        cap = _room(m)
+        bufs = []
+        for a in (self._aids, self._aleft, *self._ariders):
+            out = np.empty(cap, dtype=a.dtype)
+            np.take(a[:n], perm, out=out[:m])
+            bufs.append(out)
+        self._aids, self._aleft, *self._ariders = bufs
+        self._n = self._sorted = m
+        self._dead = 0
+        self._pos[self._aids[:m]] = np.arange(m, dtype=np.int32)
+        self._fired = None
+
+    def sync(self) -> None:
+        if self.appending:
+            alive = self._alive()
+            if len(alive):
+                self._column[self._aids[alive]] = self._aleft[alive]
+            return
+        super().sync()
+
+    def start(self, ids: np.ndarray) -> None:
+        if not self.appending:
+            super().start(ids)
+            return
+        if len(ids) == 0:
+            return
+        values = self.stream.exponential(ids, self.k[ids])
+        self._column[ids] = values
+        self._append(ids, values)
 
     def stop(self, ids: np.ndarray) -> None:
         self.to_index()
@@ -313,6 +366,138 @@ class OwnerClock(IndexedClock):
             return
         self.to_index()
         super().fire(ids)
+
+
+class DueQueue:
+    """(due day, id) pairs taken day by day: an array sorted by day, read from its head, and
+    the pairs added since it was last merged, kept unsorted beside it (a day scans them) and
+    merged into it every few days in one pass. Filing costs no Python work per day filed
+    (a calendar of per-day lists would, for dues spread over years)."""
+
+    MERGE_EVERY = 8  # days
+
+    def __init__(self):
+        self._due = np.zeros(0, dtype=np.int64)
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._head = 0
+        self._pdue: list[np.ndarray] = []
+        self._pids: list[np.ndarray] = []
+
+    def add(self, ids: np.ndarray, due: np.ndarray) -> None:
+        if len(ids):
+            self._pids.append(ids.astype(np.int64, copy=False))
+            self._pdue.append(due.astype(np.int64, copy=False))
+
+    def take(self, day: int) -> np.ndarray:
+        """Every id due on or before ``day`` not taken yet (unsorted, may repeat)."""
+        end = self._head + int(np.searchsorted(self._due[self._head:], day, side="right"))
+        out = self._ids[self._head:end]
+        self._head = end
+        if self._pids:
+            pids = np.concatenate(self._pids) if len(self._pids) > 1 else self._pids[0]
+            pdue = np.concatenate(self._pdue) if len(self._pdue) > 1 else self._pdue[0]
+            now = pdue <= day
+            if now.any():
+                out = np.concatenate([out, pids[now]])
+                pids, pdue = pids[~now], pdue[~now]
+            self._pids, self._pdue = [pids], [pdue]
+            if day % self.MERGE_EVERY == 0:
+                self._merge(pids, pdue)
+        return out
+
+    def _merge(self, pids: np.ndarray, pdue: np.ndarray) -> None:
+        order = np.argsort(pdue, kind="stable")
+        pids, pdue = pids[order], pdue[order]
+        due, ids = self._due[self._head:], self._ids[self._head:]
+        at = np.searchsorted(due, pdue, side="right")
+        self._due, self._ids = jit.insert(due, at, pdue), jit.insert(ids, at, pids)
+        self._head = 0
+        self._pids, self._pdue = [], []
+
+
+class FrozenOwners:
+    """The referral clocks of owners outside the private domain, in the kernels' layout.
+
+    Such an owner's daily hazard does not change while they stay outside (their satisfaction,
+    sociability and segment do not; nothing amplifies it), so instead of subtracting it from
+    their hazard left every day, the day it runs out is computed once, when they come out of
+    the daily pass (a new owner, a member who leaves, a recommendation that restarts the
+    clock), and they are filed in a calendar under that day. The daily pass then runs over
+    the members' clocks only.
+
+    The computed day is the one the daily subtraction gives, bit for bit: ``left`` (float64)
+    minus ``h`` (a float32 hazard) is exact as long as ``h`` is a whole multiple of the
+    spacing of the float64 numbers around ``left`` (which holds once ``left < 2**29 h``), and
+    every later difference is then exact too. So with ``L = left / spacing(left)`` and ``H = h
+    / spacing(left)`` (integers), the k-th day's value is ``(L - k H) spacing(left)`` and the
+    clock fires on day ``ceil(L / H)``, both in integer arithmetic. An owner for whom this
+    does not hold (a vanishing hazard) stays in the daily pass. When one comes back into the
+    private domain the value left after the days passed is computed the same way and their
+    clock goes back into the daily pass."""
+
+    NEVER = np.iinfo(np.int32).max  # the due day of a zero hazard
+
+    def __init__(self, n_users: int):
+        self.left = np.zeros(n_users)                        # hazard left when filed
+        self.h = np.zeros(n_users, dtype=np.float32)         # the daily hazard
+        self.day0 = np.full(n_users, -1, dtype=np.int32)     # the last day counted; -1: not here
+        self.due = np.full(n_users, -1, dtype=np.int32)      # the day the clock runs out
+        self.queue = DueQueue()
+        self.count = 0
+
+    def file(self, ids: np.ndarray, left: np.ndarray, h: np.ndarray, day0: int) -> np.ndarray:
+        """File ``ids`` (not filed) with hazard left ``left`` after day ``day0`` and daily
+        hazard ``h`` (float64 of a float32); returns which could not be (kept in the daily
+        pass)."""
+        unit = np.spacing(left)
+        ok = np.isfinite(left) & (left > 0) & np.isfinite(h) & (h >= 0)
+        ok[ok] = np.fmod(h[ok], unit[ok]) == 0
+        ids, left, h, unit = ids[ok], left[ok], h[ok], unit[ok]
+        big = h > left  # runs out on the first day
+        L = (left / unit).astype(np.int64)  # exact: below 2**53
+        H = np.where(big | (h == 0), 1.0, h / unit).astype(np.int64)
+        due = day0 + np.where(big, 1, (L + H - 1) // H)
+        due[(h == 0) | (due >= self.NEVER)] = self.NEVER
+        self.left[ids], self.h[ids], self.day0[ids], self.due[ids] = left, h, day0, due
+        soon = due < self.NEVER
+        self.queue.add(ids[soon], due[soon])
+        self.count += len(ids)
+        return ~ok
+
+    def left_after(self, ids: np.ndarray, day: int) -> np.ndarray:
+        """The hazard left of filed ``ids`` after the days up to ``day`` (before they ran
+        out), exactly as the daily subtractions leave it."""
+        left, h = self.left[ids], self.h[ids].astype(np.float64)
+        unit = np.spacing(left)
+        days = day - self.day0[ids].astype(np.int64)
+        L = (left / unit).astype(np.int64)
+        H = np.where(h > left, 0.0, h / unit).astype(np.int64)  # h > left: no day has passed
+        return (L - days * H).astype(np.float64) * unit
+
+    def take(self, ids: np.ndarray, day: int) -> np.ndarray:
+        """Unfile ``ids``; their hazard left after the days up to ``day``."""
+        left = self.left_after(ids, day)
+        self.day0[ids] = -1
+        self.due[ids] = -1
+        self.count -= len(ids)
+        return left
+
+    def filed(self, ids: np.ndarray) -> np.ndarray:
+        return self.day0[ids] >= 0
+
+    def due_on(self, day: int) -> np.ndarray:
+        """The filed users whose clock runs out on ``day`` (sorted), unfiled."""
+        ids = self.queue.take(day)
+        if len(ids) == 0:
+            return np.zeros(0, dtype=np.int64)
+        ids = np.unique(ids[self.due[ids] == day]).astype(np.int64)
+        self.day0[ids] = -1
+        self.due[ids] = -1
+        self.count -= len(ids)
+        return ids
+
+    def all(self) -> np.ndarray:
+        return np.flatnonzero(self.day0 >= 0)
 
 
 class Referral(Mechanism):
@@ -364,6 +549,12 @@ class Referral(Mechanism):
         self._tail = np.zeros(0, dtype=self._heard.dtype)
         self._tail_n = 0
         self._appending = False
+        # the kernels' clocks of owners outside the private domain, filed by the day they
+        # run out (FrozenOwners); None on the numpy path
+        self._frozen: FrozenOwners | None = None
+        self._stepped = 0  # the last day whose clocks have been advanced
+        self._split: tuple | None = None  # today's (referrers, from the pass, from the file)
+        self.clock.before_index = self._unfile_all
 
     def _remember(self, ids: np.ndarray) -> None:
         """Add ``ids`` (sorted, unique) to the sorted index of users who heard the brand (to
@@ -393,7 +584,61 @@ class Referral(Mechanism):
             self._tail_n = 0
 
     def on_own(self, ids: np.ndarray, day: int) -> None:
-        self.clock.start(ids)
+        f = self._frozen
+        if f is None:
+            self.clock.start(ids)
+            return
+        outside = self.users.state[ids] != MEMBER
+        self.clock.start(ids[~outside])
+        ids = ids[outside]
+        if len(ids):  # start's draws, filed instead of appended
+            c = self.clock
+            values = c.stream.exponential(ids, c.k[ids])
+            c._column[ids] = values
+            self._file(ids, values)
+
+    def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
+        """Owners who come back into the private domain: their clock back into the daily
+        pass, with what is left of it."""
+        f = self._frozen
+        if f is not None and f.count:
+            back = ids[f.filed(ids)]
+            if len(back):
+                self.clock.insert(back, f.take(back, self._stepped))
+
+    def on_leave(self, ids: np.ndarray, day: int) -> None:
+        """Owners who leave the private domain: their clock out of the daily pass, filed."""
+        f = self._frozen
+        if f is not None:
+            out = ids[self.clock._pos[ids] >= 0]
+            if len(out):
+                self._file(out, self.clock.remove(out))
+
+    def _constant_hazard(self, ids: np.ndarray) -> np.ndarray:
+        """The daily hazard of owners outside the private domain (float64 of the kernels'
+        float32 product: satisfaction factor x base, no amplification)."""
+        h = self._satisfaction_factor(self.users.satisfaction[ids]) * self.base[ids]
+        return h.astype(np.float64)
+
+    def _file(self, ids: np.ndarray, left: np.ndarray) -> None:
+        """File owners ``ids`` (outside the private domain, out of the daily pass) with their
+        hazard left; those that cannot be go (back) into the daily pass."""
+        keep = self._frozen.file(ids, left, self._constant_hazard(ids), self._stepped)
+        if keep.any():
+            self.clock.insert(ids[keep], left[keep])
+
+    def _schedules(self) -> bool:
+        """Whether the kernels file the outside owners' clocks (FrozenOwners): not with the
+        KOC program (its multiplier is kept in the numpy lines)."""
+        return not self.koc
+
+    def _unfile_all(self) -> None:
+        """Every filed clock back into the daily pass (before the clock leaves the kernels'
+        layout)."""
+        f, self._frozen = self._frozen, None
+        if f is not None and f.count:
+            ids = f.all()
+            self.clock.insert(ids, f.take(ids, self._stepped))
 
     def _satisfaction_factor(self, sat: np.ndarray) -> np.ndarray:
         """``(satisfaction / pivot) ^ power`` (float32); powers 2 and 4 by squaring, ~10x faster."""
@@ -444,17 +689,24 @@ class Referral(Mechanism):
         if r.per_year <= 0:
             return
         c = self.clock
-        if c.appending and jit.use(len(c.ids)):  # every owner is in the append layout
+        filed = self._frozen.count if self._frozen is not None else 0
+        if c.appending and jit.use(c.live + filed):  # every owner is in the kernels' layout
             referrers = self._advance_kernels(day)
         else:
             ids = self.model.owners()
             if jit.use(len(ids)) and self._kernels_apply():
                 c.to_append(ids)  # from the index layout's values (the numpy path's)
+                if self._schedules():
+                    self._frozen = FrozenOwners(len(self.base))
+                    out = ids[u.state[ids] != MEMBER]
+                    if len(out):
+                        self._file(out, c.remove(out))
                 referrers = self._advance_kernels(day)
             else:
                 c.to_index()
                 c.align(ids)
                 referrers = self._advance_numpy(ids)
+        self._stepped = day
         self._recommend(referrers, day)
 
     def _advance_numpy(self, ids: np.ndarray) -> np.ndarray:
@@ -489,10 +741,13 @@ class Referral(Mechanism):
         r = cfg.strategy.referral
         lift = cfg.groups.referral_lift
         c = self.clock
+        f = self._frozen
         if day % 32 == 0:
             c.compact()
             owners = self.model.owners()
-            if len(owners) != len(c.ids) or (c.check_all and not np.array_equal(owners, c.ids)):
+            held = c.ids if f is None or not c.check_all else np.union1d(c.ids, f.all())
+            if (len(owners) != c.live + (f.count if f is not None else 0)
+                    or (c.check_all and not np.array_equal(owners, held))):
                 raise AssertionError(f"day {day}: the referral clock's owners are not the model's")
         ids, base = c.ids, c.rider(self._base)
         n = len(ids)
@@ -511,7 +766,30 @@ class Referral(Mechanism):
             return c.advance(ids, hazard)
         out = np.empty(n, dtype=np.int64)
         k = _advance(hazard, g, c.left, out)
-        return c.fired_at(out[:k].copy())
+        fired = c.fired_at(out[:k].copy())
+        if f is None:
+            return fired
+        due = f.due_on(day)  # the filed clocks that run out today
+        if len(due) == 0:
+            return fired
+        referrers = np.union1d(fired, due)  # disjoint: one is in the pass, the other filed
+        self._split = (referrers, fired, due)
+        return referrers
+
+    def _fire(self, referrers: np.ndarray) -> None:
+        """Restart the clocks of today's referrers: those from the daily pass in it, the
+        filed ones filed again with their new draw."""
+        split, self._split = self._split, None
+        c = self.clock
+        if split is None or split[0] is not referrers:
+            c.fire(referrers)
+            return
+        _, fired, due = split
+        c.fire(fired)
+        c.k[due] += 1
+        values = c.stream.exponential(due, c.k[due])
+        c._column[due] = values
+        self._file(due, values)
 
     def _recommend(self, referrers: np.ndarray, day: int) -> None:
         """Each referrer recommends the brand to a graph neighbour (see the module doc)."""
@@ -538,7 +816,7 @@ class Referral(Mechanism):
             prob = prob * koc_mult(u.koc[referrers], p.conversion_gain, p.training)
         prob = prob * np.clip(1.0 + u.wom[np.maximum(targets, 0)], 0.0, 2.0)
         join = ok & by_member & (self.stream("convert").uniform(referrers, k) < prob)
-        self.clock.fire(referrers)
+        self._fire(referrers)
         if not join.any():
             return
         # one registration per prospect: the lowest-id referrer wins a tie (deterministic)
