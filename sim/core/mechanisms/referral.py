@@ -490,7 +490,9 @@ class FrozenOwners:
         ids = self.queue.take(day)
         if len(ids) == 0:
             return np.zeros(0, dtype=np.int64)
-        ids = np.unique(ids[self.due[ids] == day]).astype(np.int64)
+        ids = np.sort(ids[self.due[ids] == day]).astype(np.int64, copy=False)
+        if len(ids) > 1:  # a stale entry of one filed again for the same day
+            ids = ids[np.r_[True, ids[1:] != ids[:-1]]]
         self.day0[ids] = -1
         self.due[ids] = -1
         self.count -= len(ids)
@@ -772,7 +774,8 @@ class Referral(Mechanism):
         due = f.due_on(day)  # the filed clocks that run out today
         if len(due) == 0:
             return fired
-        referrers = np.union1d(fired, due)  # disjoint: one is in the pass, the other filed
+        # sorted and disjoint (one in the pass, the other filed): one merge
+        referrers = jit.insert(fired, np.searchsorted(fired, due), due)
         self._split = (referrers, fired, due)
         return referrers
 
