@@ -233,3 +233,20 @@ def test_kernels_file_the_outside_owners_clocks(make_config, monkeypatch):
     owners = model.owners()
     assert ref.clock.live + f.count == len(owners)
     assert f.count > 0 and sum(back) > 0  # owners came back into the private domain
+
+
+def test_referral_switching_to_its_kernels_mid_run_files_the_outside_owners(make_config,
+                                                                              monkeypatch):
+    """The owners cross MIN_SIZE mid-run: the referral clock moves from the index layout (numpy)
+    to the kernels' layout and files the clocks of the owners outside the private domain then;
+    the numbers are the numpy path's."""
+    overrides = CASES["presale_wecom"]
+    reference = run(make_config, overrides, "numpy", monkeypatch)
+    start = int(np.count_nonzero(SiyuModel(make_config(*overrides)).users.owner))
+    end = len(reference.owners())
+    assert end > start + 20
+    monkeypatch.setattr(jit, "MIN_SIZE", (start + end) // 2)
+    switched = run(make_config, overrides, "auto", monkeypatch)
+    ref = switched.mechanisms["referral"]
+    assert ref._frozen is not None and ref._frozen.count > 0  # it did switch, and file
+    assert differences(switched, reference) == []
