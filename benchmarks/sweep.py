@@ -4,6 +4,10 @@ and their results compared number for number.
     .venv/bin/python benchmarks/sweep.py              # 4 runs of 1M users x 1,095 days (~3 min)
     .venv/bin/python benchmarks/sweep.py --users 400000 --days 730 --seeds 1 2 3 4
 
+First the same sweep of 5-day runs of 2,000 users, on 1 worker and on 2: what a sweep costs
+besides its runs (Hydra, checking every job, starting the workers and importing the simulator
+in them, which a 1-worker sweep does not do: joblib runs it in the main process).
+
 The sweep is ``strategy=promotion_heavy,service_led`` x ``seed`` (phone market, every
 mechanism on) through ``python -m sim -m ... hydra/launcher=joblib hydra.launcher.n_jobs=N``,
 each into its own sweep dir under ``--root``. The wall time of each sweep is the whole
@@ -77,8 +81,17 @@ def main() -> None:
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     ap.add_argument("--root", default=str(ROOT / "multirun" / "bench_sweep"))
     ap.add_argument("--out", default=str(ROOT / "multirun" / "bench_sweep" / "sweep.json"))
+    ap.add_argument("--no-probe", action="store_true",
+                    help="skip the fixed-cost probe (the same sweep of 5-day runs of 2,000 users)")
     a = ap.parse_args()
     root = Path(a.root)
+    fixed = {}
+    if not a.no_probe:  # what each sweep costs besides its runs: start-up, workers, teardown
+        tiny = argparse.Namespace(**{**vars(a), "users": 2000, "days": 5})
+        for n_jobs in (1, 2):
+            fixed[n_jobs] = sweep(n_jobs, tiny, root / f"probe{n_jobs}")
+        print(f"  fixed cost of the sweep (its runs of 2,000 users x 5 days): 1 worker "
+              f"{fixed[1]:.1f} s, 2 workers {fixed[2]:.1f} s", flush=True)
     walls, found = {}, {}
     for n_jobs in (1, 2):
         d = root / f"{n_jobs}workers"
@@ -105,6 +118,7 @@ def main() -> None:
     result = {"users": a.users, "days": a.days, "seeds": a.seeds, "runs": len(runs),
               "wall_s": {str(k): v for k, v in walls.items()}, "speedup": speedup,
               "runs_s": {str(k): v for k, v in compute.items()},
+              "fixed_s": {str(k): v for k, v in fixed.items()},
               "same_numbers": not differ, "differences": differ, "cores": os.cpu_count(),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
