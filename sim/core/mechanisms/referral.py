@@ -322,9 +322,17 @@ class OwnerClock(IndexedClock):
             return
         if len(ids) == 0:
             return
+        self._append(ids, self.draw(ids))
+
+    def draw(self, ids: np.ndarray) -> np.ndarray:
+        """New thresholds for ``ids`` (their draw counter ``k``), kept in the column too."""
         values = self.stream.exponential(ids, self.k[ids])
         self._column[ids] = values
-        self._append(ids, values)
+        return values
+
+    def holds(self, ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` are in the append layout (live)."""
+        return self._pos[ids] >= 0
 
     def stop(self, ids: np.ndarray) -> None:
         self.to_index()
@@ -360,9 +368,7 @@ class OwnerClock(IndexedClock):
             if len(ids) == 0:
                 return
             self.k[ids] += 1
-            values = self.stream.exponential(ids, self.k[ids])
-            self._column[ids] = values
-            self._aleft[self._fired_pos] = values
+            self._aleft[self._fired_pos] = self.draw(ids)
             return
         self.to_index()
         super().fire(ids)
@@ -477,10 +483,13 @@ class FrozenOwners:
     def take(self, ids: np.ndarray, day: int) -> np.ndarray:
         """Unfile ``ids``; their hazard left after the days up to ``day``."""
         left = self.left_after(ids, day)
+        self._unfile(ids)
+        return left
+
+    def _unfile(self, ids: np.ndarray) -> None:
         self.day0[ids] = -1
         self.due[ids] = -1
         self.count -= len(ids)
-        return left
 
     def filed(self, ids: np.ndarray) -> np.ndarray:
         return self.day0[ids] >= 0
@@ -493,9 +502,7 @@ class FrozenOwners:
         ids = np.sort(ids[self.due[ids] == day]).astype(np.int64, copy=False)
         if len(ids) > 1:  # a stale entry of one filed again for the same day
             ids = ids[np.r_[True, ids[1:] != ids[:-1]]]
-        self.day0[ids] = -1
-        self.due[ids] = -1
-        self.count -= len(ids)
+        self._unfile(ids)
         return ids
 
     def all(self) -> np.ndarray:
@@ -594,10 +601,7 @@ class Referral(Mechanism):
         self.clock.start(ids[~outside])
         ids = ids[outside]
         if len(ids):  # start's draws, filed instead of appended
-            c = self.clock
-            values = c.stream.exponential(ids, c.k[ids])
-            c._column[ids] = values
-            self._file(ids, values)
+            self._file(ids, self.clock.draw(ids))
 
     def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
         """Owners who come back into the private domain: their clock back into the daily
@@ -612,7 +616,7 @@ class Referral(Mechanism):
         """Owners who leave the private domain: their clock out of the daily pass, filed."""
         f = self._frozen
         if f is not None:
-            out = ids[self.clock._pos[ids] >= 0]
+            out = ids[self.clock.holds(ids)]
             if len(out):
                 self._file(out, self.clock.remove(out))
 
@@ -790,9 +794,7 @@ class Referral(Mechanism):
         _, fired, due = split
         c.fire(fired)
         c.k[due] += 1
-        values = c.stream.exponential(due, c.k[due])
-        c._column[due] = values
-        self._file(due, values)
+        self._file(due, c.draw(due))
 
     def _recommend(self, referrers: np.ndarray, day: int) -> None:
         """Each referrer recommends the brand to a graph neighbour (see the module doc)."""
