@@ -87,6 +87,24 @@ def test_insert_and_delete_are_numpys(n, monkeypatch):
     assert np.array_equal(jit.insert(f, at, np.arange(4.0)), np.insert(f, at, np.arange(4.0)))
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_, np.float32])
+def test_unique_is_numpys(dtype):
+    """The sort-based ``unique`` the kernels' callers use gives numpy's arrays: the values,
+    each value's first index and its count, in numpy's dtypes; floats go to numpy."""
+    from sim.core.columns import unique
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 9, 5000):
+        a = rng.integers(0, 40, n).astype(dtype)
+        for flags in ((False, False), (True, False), (False, True), (True, True)):
+            got = unique(a, *flags)
+            want = np.unique(a, return_index=flags[0], return_counts=flags[1])
+            got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+            assert len(got) == len(want)
+            for g, w in zip(got, want, strict=True):
+                assert g.dtype == w.dtype and np.array_equal(g, w)
+
+
 def test_kernels_switch_is_checked():
     import subprocess
     import sys

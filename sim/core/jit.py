@@ -27,6 +27,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.core.columns import unique
+
 MODES = ("auto", "numba", "numpy")
 MODE = os.environ.get("SIYU_KERNELS", "auto").strip().lower() or "auto"
 if MODE not in MODES:
@@ -186,4 +188,4 @@ def sorted_unique(chunks: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
         return empty
     if len(chunks) == 1 and _strict(chunks[0]):
         return chunks[0]
-    return np.unique(np.concatenate(chunks))
+    return unique(np.concatenate(chunks))

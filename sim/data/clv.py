@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.columns import unique
+
 CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}      # LITERATURE #30 (weekly)
 CDNOW_GG = {"p": 6.25, "q": 3.74, "v": 15.45}
 
@@ -74,7 +76,7 @@ def rfm(customer_id: np.ndarray, date: np.ndarray, amount: np.ndarray, calibrati
         raise ValueError(f"observation_end={obs_end} is before calibration_end={calibration_end}")
     cal = day <= calibration_end
     hold = (day > calibration_end) & (day <= obs_end)
-    ids, first_idx = np.unique(cid[cal], return_index=True)
+    ids, first_idx = unique(cid[cal], return_index=True)
     c_cid, c_day, c_amt = cid[cal], day[cal], amt[cal]
     n_cal = np.bincount(np.searchsorted(ids, c_cid), minlength=len(ids))
     first = c_day[first_idx]

@@ -41,6 +41,7 @@ from sim.calibration.core import (
     set_values,
 )
 from sim.calibration.problems import Arm, CalibrationError, Param, Problem, Target
+from sim.core.columns import unique
 from sim.fit import targets as tg
 from sim.fit.ingest import LogError, TransactionLog
 
@@ -373,7 +374,7 @@ def bgnbd_forecast(spec: FitSpec) -> dict[str, Any]:
     tx = {"customer_id": c.cid, "date": c.day, "amount": c.amount}
     fit = clv.fit_transactions(tx, spec.cal_end, spec.obs_end, unit=7.0)
     bgf = fit.models["bgnbd"]
-    firsts, counts = np.unique(c.first[c.first <= spec.cal_end], return_counts=True)
+    firsts, counts = unique(c.first[c.first <= spec.cal_end], return_counts=True)
     grid = np.arange(0, spec.forecast_end + 1)  # end of day g
     cum = np.zeros(len(grid))
     for f, n in zip(firsts, counts, strict=True):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.core.columns import unique
 from sim.data.clv import daily_transactions
 
 N_BINS = 10          # quantile bins of the first-purchase day used to re-weight a simulated cohort
@@ -122,7 +123,7 @@ class Customers:
     @classmethod
     def build(cls, customer, day, amount) -> Customers:
         cid, d, a = daily_transactions(customer, day, amount)
-        ids, start, count = np.unique(cid, return_index=True, return_counts=True)
+        ids, start, count = unique(cid, return_index=True, return_counts=True)
         return cls(cid, d, a, ids, start, count, d[start] if len(d) else d)
 
     def row_customer(self) -> np.ndarray:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.clocks import DueCalendar
-from sim.core.columns import MEMBER
+from sim.core.columns import MEMBER, unique
 from sim.core.mechanisms.base import COUNT, Column, Mechanism, Result
 from sim.core.mechanisms.shared import LEAD_SOURCES
 
@@ -62,7 +62,7 @@ class Funnel(Mechanism):
         u, f, today = self.users, self.f, self.model.today
         # the members whose next step is due by today (== members[lead_due[members] <= day]):
         # the calendar's entries for today, less those whose due day has moved since
-        due = np.unique(self.calendar.take(day))
+        due = unique(self.calendar.take(day))
         due = due[u.lead_due[due] <= day]
         if self.scan_all:  # the reference (tests): scan every member
             members = self.model.members()

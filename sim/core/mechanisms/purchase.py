@@ -49,7 +49,7 @@ import numpy as np
 
 from sim.core import jit
 from sim.core.clocks import DueCalendar
-from sim.core.columns import MEMBER, PROSPECT
+from sim.core.columns import MEMBER, PROSPECT, unique
 from sim.core.mechanisms.base import COUNT, MONEY, SIGNAL, Column, Mechanism, Result
 from sim.core.mechanisms.shared import prospect_friends
 
@@ -286,7 +286,7 @@ class Purchase(Mechanism):
             self._share_coupons(day, depth)
         # everyone whose need is due by today (== np.flatnonzero(u.need_due <= day), sorted):
         # the calendar's entries for today, less those whose due day has moved since
-        fired = np.unique(self.calendar.take(day)).astype(np.int64)
+        fired = unique(self.calendar.take(day)).astype(np.int64)
         fired = fired[u.need_due[fired] <= day]
         if self.scan_all:  # the reference (tests): one comparison per user
             ref = np.flatnonzero(u.need_due <= day)

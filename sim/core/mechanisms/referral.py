@@ -29,7 +29,7 @@ import numpy as np
 
 from sim.core import jit
 from sim.core.clocks import IndexedClock
-from sim.core.columns import MEMBER, PROSPECT, SOURCE_REFERRAL
+from sim.core.columns import MEMBER, PROSPECT, SOURCE_REFERRAL, unique
 from sim.core.mechanisms.base import COUNT, Column, Mechanism, Result, clock_columns
 from sim.core.mechanisms.shared import koc_active, koc_mult
 from sim.core.population import segment_values
@@ -811,7 +811,7 @@ class Referral(Mechanism):
         ok = reached.copy()
         ok[ok] = u.state[targets[ok]] == PROSPECT
         # every prospect who hears it remembers it (and who said it)
-        heard_t, first = np.unique(targets[ok], return_index=True)
+        heard_t, first = unique(targets[ok], return_index=True)
         u.recommended[heard_t] += np.float32(r.organic_lift)
         self._remember(heard_t)
         u.recommended_by[heard_t] = referrers[ok][first]
@@ -825,7 +825,7 @@ class Referral(Mechanism):
         if not join.any():
             return
         # one registration per prospect: the lowest-id referrer wins a tie (deterministic)
-        targets, idx = np.unique(targets[join], return_index=True)
+        targets, idx = unique(targets[join], return_index=True)
         by = referrers[join][idx]
         np.add.at(u.n_referred, by, 1)
         today.new_referrals_converted += len(targets)

@@ -49,7 +49,7 @@ import numpy as np
 
 from sim.core import jit
 from sim.core.clocks import IndexedClock
-from sim.core.columns import MEMBER
+from sim.core.columns import MEMBER, unique
 from sim.core.mechanisms.base import (
     COUNT,
     FIXED,
@@ -222,7 +222,7 @@ class Service(MemberClockMechanism):
 
     def _remember(self, ids: np.ndarray) -> None:
         """Add ``ids`` (any order, may repeat) to the sorted index of users told."""
-        new = np.unique(ids[~self._is_told[ids]])
+        new = unique(ids[~self._is_told[ids]])
         if len(new):
             self._is_told[new] = True
             h = self._told

@@ -17,6 +17,7 @@ from sim.core.columns import (
     PROSPECT,
     SOURCE_EVENT,
     SOURCE_REFERRAL,
+    unique,
 )
 
 # users brought by a friend (a referral or an event guest) join as leads of the funnel
@@ -80,7 +81,7 @@ def prospect_friends(graph, state: np.ndarray, users: np.ndarray,
     friend = graph.sample_neighbors(users, u)
     ok = friend >= 0
     ok[ok] = state[friend[ok]] == PROSPECT
-    friends, first = np.unique(friend[ok], return_index=True)
+    friends, first = unique(friend[ok], return_index=True)
     return friends, users[ok][first]
 
 
