@@ -288,6 +288,17 @@ def satisfaction_and_fatigue_in_range(model, prev, row):
 
 
 @daily
+def customer_flag_is_the_ledgers(model, prev, row):
+    u = model.users
+    wrong = np.flatnonzero(u.customer != ((u.n_buy > 0) | u.owned_before))
+    if len(wrong):
+        i = wrong[0]
+        return (f"user {i}: customer={bool(u.customer[i])} but n_buy={u.n_buy[i]}, "
+                f"owned_before={bool(u.owned_before[i])} ({len(wrong)} users disagree)")
+    return None
+
+
+@daily
 def purchase_ledger_monotone(model, prev, row):
     u, day = model.users, model.day
     if np.any(u.revenue < prev["revenue"]):

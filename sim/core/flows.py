@@ -122,7 +122,9 @@ def book_public(users: Columns, today: Today, ids: np.ndarray, day: int, price: 
     users.public_buys[ids] += 1
     users.public_revenue[ids] += net
     today.new_discount += float((gross - net).sum())
-    users.owned_before[ids[users.state[ids] == PROSPECT]] = True  # a store purchase
+    in_store = ids[users.state[ids] == PROSPECT]  # a store purchase
+    users.owned_before[in_store] = True
+    users.customer[in_store] = True
     users.last_public_day[ids] = day
     today.new_public_purchases += len(ids)
     today.new_public_revenue += float(net.sum())
@@ -152,9 +154,10 @@ def book_purchases(users: Columns, today: Today, ids: np.ndarray, day: int, pric
     if units is not None:
         gross = gross * units
     net = gross * (1.0 - discount)
-    repeat = (users.n_buy[ids] > 0) | users.owned_before[ids]
+    repeat = users.customer[ids]  # == (n_buy > 0) | owned_before
     users.revenue[ids] += net
     users.n_buy[ids] += 1
+    users.customer[ids] = True
     first = users.first_buy_day[ids] < 0
     users.first_buy_day[ids[first]] = day
     users.last_buy_day[ids] = day

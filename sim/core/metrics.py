@@ -34,12 +34,12 @@ N_CHANNEL_SLOTS = 128  # channel counts the members' kernel keeps (the int8 colu
 
 
 @jit.kernel
-def _member_stocks(members, satisfaction, fatigue, channel, n_buy, owned_before, lead_stage,
+def _member_stocks(members, satisfaction, fatigue, channel, customer, lead_stage,
                    promoter, detractor, sat, fat, by_channel):  # pragma: no cover - compiled
     """One pass over the members fusing ``Reporter.compute``'s gathers and counts:
     ``sat = satisfaction[members]`` and ``fat = fatigue[members]`` (written out: their means
     stay numpy's pairwise sums), ``np.count_nonzero(channel[members] == c)`` for every ``c``
-    (into ``by_channel``), and the counts ``(n_buy[members] > 0) | owned_before[members]``,
+    (into ``by_channel``), and the counts ``customer[members]``,
     ``lead_stage[members] != 0``, ``sat >= promoter`` and ``sat < detractor`` (returned)."""
     customers = 0
     leads = 0
@@ -52,7 +52,7 @@ def _member_stocks(members, satisfaction, fatigue, channel, n_buy, owned_before,
         fat[j] = fatigue[i]
         by_channel[channel[i]] += 1
         # booleans added: no branches to mispredict
-        customers += (n_buy[i] > 0) | owned_before[i]
+        customers += customer[i]
         leads += lead_stage[i] != 0
         promoters += s >= promoter
         detractors += s < detractor
@@ -110,14 +110,14 @@ class Reporter:
             fat = np.empty(n_members, dtype=u.fatigue.dtype)
             by_channel = np.zeros(N_CHANNEL_SLOTS, dtype=np.int64)
             customers, leads, promoters, detractors = _member_stocks(
-                members, u.satisfaction, u.fatigue, u.channel, u.n_buy, u.owned_before,
+                members, u.satisfaction, u.fatigue, u.channel, u.customer,
                 u.lead_stage, PROMOTER, DETRACTOR, sat, fat, by_channel)
             score = _nps(promoters, detractors, n_members)
         else:
             sat = u.satisfaction[members]
             ch = u.channel[members]  # int8: a count per channel, no widening copy for bincount
             by_channel = [np.count_nonzero(ch == i) for i in range(len(CHANNEL_KEYS))]
-            customers = np.count_nonzero((u.n_buy[members] > 0) | u.owned_before[members])
+            customers = np.count_nonzero(u.customer[members])
             leads = np.count_nonzero(u.lead_stage[members])
             fat = u.fatigue[members]
             score = nps(sat)
@@ -175,7 +175,7 @@ def summarize(u: Columns, series: dict[str, np.ndarray], margin: float, members_
     """The headline KPIs of a run (definitions: docs/metrics.md); counts in real users."""
     ever_member = u.join_day >= 0
     member = u.state == MEMBER
-    customer = (u.n_buy > 0) | u.owned_before
+    customer = u.customer  # (n_buy > 0) | owned_before
     customers_ever = ever_member & customer
     # a repurchase: a private-domain customer bought the brand again during the run
     repurchased = ever_member & (((u.n_buy >= 1) & u.owned_before) | (u.n_buy >= 2))

@@ -45,6 +45,9 @@ CORE_COLUMNS: tuple[Column, ...] = (
            "store before joining (their first private-domain purchase is a repeat)"),
     Column("owner", np.bool_, False, "owns the brand (before the run, or bought it since, in "
            "any channel)"),
+    Column("customer", np.bool_, False, "a customer as the private domain counts one: "
+           "owned_before or a private-domain purchase (n_buy > 0); one byte the members' "
+           "daily count reads instead of both"),
     # lifecycle, written by the model (SiyuModel.join / leave / book)
     Column("state", np.int8, PROSPECT, "0 prospect, 1 member, 2 churned"),
     Column("source", np.int8, SOURCE_NONE, "how the user joined (SOURCE_NAMES)"),
@@ -120,6 +123,7 @@ def build_population(cfg: Config, streams: Streams) -> Columns:
     owned = t.owned_before
     owned[:] = streams["trait.owner"].uniform(ids, 0) < m.initial_customer_share
     t.owner[:] = owned
+    t.customer[:] = owned
     # the initial private domain is drawn from brand owners (they joined at an earlier purchase)
     member_p = m.initial_member_share / max(m.initial_customer_share, 1e-12)
     initial = owned & (streams["trait.member"].uniform(ids, 0) < member_p)

@@ -187,11 +187,13 @@ class Acquisition(Mechanism):
         else:
             new, stores, full = self._room(cand)
         u.owned_before[new] = True  # they just bought the brand in store
+        u.customer[new] = True
         today.new_customers_store += len(new)
         self.model.join(new, day, SOURCE_STORE)
         if self.cfg.channel.overflow_to_official_account and len(full):
             # seed 002: with the accounts full, the official account is the stopgap
             u.owned_before[full] = True
+            u.customer[full] = True
             today.new_customers_store += len(full)
             today.new_overflow += len(full)
             self.model.join(full, day, SOURCE_STORE, channel=OFFICIAL_ACCOUNT)
