@@ -126,6 +126,30 @@ def test_runs_table_has_a_row_per_run_with_its_parameters_and_kpis(serial):
             assert (row[k] == want) or (want is None and pd.isna(row[k])), f"{k} of {row.run_dir}"
 
 
+def test_run_files_are_read_as_omegaconf_reads_them(serial, tmp_path):
+    """The aggregation's fast YAML reader gives OmegaConf's containers: for every file of
+    every run of the sweep, and for the scalars where plain YAML and OmegaConf differ."""
+    from omegaconf import OmegaConf
+
+    from sim.experiments.aggregate import _load_yaml, _lookup
+
+    root, _ = serial
+    files = sorted(root.glob("*/.hydra/*.yaml"))
+    assert len(files) == 3 * N_RUNS
+    for path in files:
+        assert _load_yaml(path) == OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+    tricky = tmp_path / "tricky.yaml"
+    tricky.write_text("day: 2024-01-01\nrate: 1e-05\nbig: 1_000\nup: .inf\nno: null\n"
+                      "flag: true\nref: ${day}\nmissing: '???'\nlist: [1, 2.5, x]\n")
+    want = OmegaConf.to_container(OmegaConf.load(tricky), resolve=False)
+    got = _load_yaml(tricky)
+    assert got == want and got["day"] == "2024-01-01" and got["rate"] == 1e-05
+    node = OmegaConf.load(tricky)
+    for key in ("day", "rate", "ref", "missing", "list.1", "nope", "day.x"):
+        assert _lookup(key, {}, {}, got) == OmegaConf.select(
+            node, key, default=None, throw_on_missing=False), key
+
+
 def test_a_sweep_run_equals_the_same_config_run_directly(serial):
     """Seeds come from the config: a sweep job gives what sim.SiyuModel gives for its config."""
     root, _ = serial

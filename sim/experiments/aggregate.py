@@ -9,6 +9,7 @@ Hydra overrides, one column per key), the KPIs of ``summary.json`` and the code 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -68,13 +69,47 @@ def _parse_overrides(lines: list[str]) -> dict[str, Any]:
     return out
 
 
-def _lookup(key: str, overrides: dict, choices: dict, config) -> Any:
-    """A run's value of ``key``: its override, else its config group choice, else its config."""
+def _lookup(key: str, overrides: dict, choices: dict, config: dict) -> Any:
+    """A run's value of ``key``: its override, else its config group choice, else its config
+    (``.hydra/config.yaml`` as read by :func:`_load_yaml`)."""
     if key in overrides:
         return overrides[key]
     if key in choices:
         return choices[key]
-    return OmegaConf.select(config, key, default=None, throw_on_missing=False)
+    node: Any = config
+    for part in key.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    if isinstance(node, str) and ("${" in node or node == "???"):  # OmegaConf's meaning
+        return OmegaConf.select(OmegaConf.create(config), key, default=None,
+                                throw_on_missing=False)
+    return node
+
+
+@functools.cache
+def _yaml_loader() -> Any:
+    """OmegaConf's YAML rules (its float syntax, no timestamps, paths) on libyaml's parser
+    when PyYAML has it: a run's three ``.hydra`` files read as plain containers, ~10x faster
+    than ``OmegaConf.load`` (which a report of hundreds of runs spent seconds in)."""
+    import yaml
+    from omegaconf._utils import get_yaml_loader
+
+    ref = get_yaml_loader()
+    loader = type("RunFilesLoader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+    loader.yaml_implicit_resolvers = {k: list(v) for k, v in ref.yaml_implicit_resolvers.items()}
+    loader.yaml_constructors = dict(ref.yaml_constructors)
+    return loader
+
+
+def _load_yaml(path: Path) -> Any:
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        return yaml.load(f, Loader=_yaml_loader())  # noqa: S506 - OmegaConf's safe rules
 
 
 def _read_run(run_dir: Path) -> tuple[dict[str, Any] | None, str]:
@@ -85,18 +120,18 @@ def _read_run(run_dir: Path) -> tuple[dict[str, Any] | None, str]:
         return None, "no summary.json (killed, failed or still running)"
     try:
         summary = json.loads(summary_path.read_text())
-        hydra = OmegaConf.load(hydra_dir / "hydra.yaml").hydra
-        overrides = list(OmegaConf.load(hydra_dir / "overrides.yaml"))
-        config = OmegaConf.load(hydra_dir / "config.yaml")
+        hydra = _load_yaml(hydra_dir / "hydra.yaml")["hydra"]
+        overrides = [str(o) for o in _load_yaml(hydra_dir / "overrides.yaml") or []]
+        config = _load_yaml(hydra_dir / "config.yaml")
+        choices = dict(hydra["runtime"]["choices"] or {})
+        if not isinstance(config, dict):
+            raise ValueError(".hydra/config.yaml is not a mapping")
     except Exception as err:  # noqa: BLE001 - any unreadable file makes it not a result
-        return None, f"unreadable files: {str(err).splitlines()[0]}"
+        return None, f"unreadable files: {(str(err).splitlines() or [type(err).__name__])[0]}"
     if summary.get("seed") != config.get("seed"):
         return None, "summary.json is from another config than .hydra/config.yaml"
     callbacks = hydra.get("callbacks")
     study = callbacks.get("study") if callbacks else None
-    if study is not None:
-        study = OmegaConf.to_container(study, resolve=False)
-    choices = OmegaConf.to_container(hydra.runtime.choices, resolve=False)
     return {
         "spec": study,
         "experiment": choices.get("experiment"),

@@ -49,6 +49,15 @@ def _rolling_sum(x: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+def _band(m: np.ndarray) -> np.ndarray:
+    """``np.nanpercentile(m, BAND, axis=0)``: numpy's nan-aware version goes day by day in
+    Python (~25 ms for 5 seeds x 730 days); without NaNs ``np.percentile`` gives the same
+    values in one call."""
+    if np.isnan(m).any():
+        return np.nanpercentile(m, BAND, axis=0)
+    return np.percentile(m, BAND, axis=0)
+
+
 def _series_loader(sweep: Sweep):
     cache: dict[str, dict[str, np.ndarray]] = {}
 
@@ -92,7 +101,7 @@ def timeseries(sweep: Sweep, lang: str = "en") -> dict[str, bytes]:
                 mean = np.nanmean(m, axis=0)
                 ax.plot(x, mean, color=colours[arm], lw=1.6, label=f"{arm} (n={len(runs)})")
                 if len(runs) > 1:
-                    lo, hi = np.nanpercentile(m, BAND, axis=0)
+                    lo, hi = _band(m)
                     ax.fill_between(x, lo, hi, color=colours[arm], alpha=0.2, lw=0)
                 ax.set_title(T(title, lang), fontsize=10)
         for ax in axes.flat:
