@@ -218,6 +218,26 @@ def test_bad_input_exits_2_with_one_line_and_creates_no_run_dir(tmp_path, overri
     assert tree(tmp_path) == before, "a bad invocation created or changed files in the cwd"
 
 
+@pytest.mark.parametrize("sweep, fragments", [
+    (["population.n_users=1500,-5"], ["population.n_users", "-5", "allowed", "sweep job 1 of 2"]),
+    (["market=phone,nope"], ["market", "nope", "allowed", "car"]),
+    (["seed=1,2", "strategy=service_led,promotion_heavy", "strategy.promotion.depth=0.2,1.5"],
+     ["strategy.promotion.depth", "1.5", "allowed"]),
+])
+def test_a_sweep_with_one_bad_job_exits_2_before_any_job_runs(tmp_path, sweep, fragments):
+    """Hydra's launch does not compose the jobs again (PlannedSweeper): the check before it
+    refuses a sweep whose any job is bad, with one line, and nothing is written."""
+    sweep_dir = tmp_path / "sweep"
+    before = tree(tmp_path)
+    proc = run_sim(tmp_path, "-m", *sweep, "days=5", f"hydra.sweep.dir={sweep_dir}")
+    assert proc.returncode == EXIT_CONFIG, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    missing = [f for f in fragments if f.lower() not in lines[0].lower()]
+    assert not missing, f"stderr line {lines[0]!r} does not mention {missing}"
+    assert not sweep_dir.exists() and tree(tmp_path) == before
+
+
 def test_bad_input_with_the_default_run_dir_creates_no_outputs_dir(tmp_path):
     proc = run_sim(tmp_path, "population.n_users=-5")
     assert proc.returncode == EXIT_CONFIG

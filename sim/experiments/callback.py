@@ -37,7 +37,9 @@ class StudyCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         target = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
-        if target.endswith("BasicSweeper"):  # the study sweeper records its own size
+        # the basic expansion (Hydra's sweeper or ours without its re-check); the study
+        # sweeper records its own size
+        if target.endswith(("BasicSweeper", "PlannedSweeper")):
             try:
                 progress.start(config.hydra.sweep.dir, progress.basic_sweep_size(config))
             except Exception as err:  # noqa: BLE001 - progress is informative only
