@@ -10,6 +10,7 @@ source of the default (a DOMAIN.md figure, a paper, or "assumption").
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -179,9 +180,16 @@ def register_configs() -> None:
 # --------------------------------------------------------------------------- conversion
 
 
+@functools.cache
+def _schema() -> DictConfig:
+    """The typed schema as an OmegaConf node, built once (~40 ms: every dataclass walked);
+    ``OmegaConf.merge`` copies it and never changes it."""
+    return OmegaConf.structured(Config)
+
+
 def to_config(node: DictConfig | dict | Config) -> Config:
     """Turn a composed Hydra node (or a plain dict of overrides) into a validated :class:`Config`."""
-    schema = OmegaConf.structured(Config)
+    schema = _schema()
     try:
         # a Config object goes through the schema too, so its field types are checked
         merged = OmegaConf.merge(schema, OmegaConf.structured(node) if isinstance(node, Config)
