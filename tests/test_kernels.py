@@ -87,6 +87,29 @@ def test_insert_and_delete_are_numpys(n, monkeypatch):
     assert np.array_equal(jit.insert(f, at, np.arange(4.0)), np.insert(f, at, np.arange(4.0)))
 
 
+def test_a_preloaded_process_draws_compiled_at_any_size_with_the_same_numbers(make_config,
+                                                                             monkeypatch):
+    """A sweep's worker loads the draws' kernel first (jit.preload): a small run then draws
+    compiled from its first day and gives the numbers it gives on numpy's draws."""
+    overrides = [*CASES["presale_wecom"], "days=60"]
+    monkeypatch.setattr(jit, "MODE", "auto")
+    monkeypatch.setattr(jit, "_loaded", False)
+    assert not jit.live(100)
+    reference = SiyuModel(make_config(*overrides))
+    reference.run()
+    assert not jit._loaded, "the reference run drew on numpy's path"
+    jit.preload()
+    assert jit.live(1) and jit.live(100)
+    compiled = SiyuModel(make_config(*overrides))
+    compiled.run()
+    assert differences(compiled, reference) == []
+    assert compiled.summary()["purchases"] > 0
+    monkeypatch.setattr(jit, "MODE", "numpy")
+    monkeypatch.setattr(jit, "_loaded", False)
+    jit.preload()  # nothing in numpy mode
+    assert not jit._loaded
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_, np.float32])
 def test_unique_is_numpys(dtype):
     """The sort-based ``unique`` the kernels' callers use gives numpy's arrays: the values,

@@ -10,8 +10,9 @@ round differently (``exp``, ``log``, powers) stay in numpy, between kernels.
 
 When kernels run (``SIYU_KERNELS``, read at import; tests set :data:`MODE`):
 
-* ``auto`` (default): for arrays of at least :data:`MIN_SIZE` elements, so small runs never
-  import numba or wait for a compilation;
+* ``auto`` (default): for arrays of at least :data:`MIN_SIZE` elements, so a small run
+  never imports numba or waits for a compilation (a sweep's jobs load it once per worker,
+  :func:`preload`, and then draw compiled at any size);
 * ``numba``: always (tests of the kernels themselves);
 * ``numpy``: never (the reference).
 
@@ -77,6 +78,18 @@ class _Lazy:
             f = self._compiled = numba.njit(cache=True, nogil=True, error_model="numpy")(self.py)
             _loaded = True
         return f(*args)
+
+
+def preload() -> None:
+    """Load numba and the draws' kernel (:class:`sim.core.rng.Stream`'s) now, as a run's first
+    draw of :data:`MIN_SIZE` ids would, so that every later draw in this process, of any
+    size, runs compiled (:func:`live`). Once per process; nothing in ``numpy`` mode or
+    without numba. A process that runs many runs (a sweep's worker) calls it first."""
+    if _loaded or MODE == "numpy" or not AVAILABLE:
+        return
+    from sim.core.rng import Stream
+
+    Stream(0, "preload").uniform(np.arange(MIN_SIZE, dtype=np.int64), 0)
 
 
 def kernel(fn: Callable) -> _Lazy:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import Config, config_dict
+from sim.core import jit
 from sim.core.model import SiyuModel
 from sim.data.io import _jsonable, write_parquet
 from sim.experiments.cohorts import cohort_table
@@ -80,6 +81,10 @@ def run_job(cfg: Config, out_dir: str | Path, *, resume: bool = True) -> RunResu
         return [write_parquet(out / COHORTS,
                               cohort_table(model.users, cfg.days, cfg.population.scale))]
 
+    # a worker runs job after job: its runs draw through the compiled kernel whatever their
+    # size (the same numbers; 10,000 users x 730 days and its counterfactual: 1.9 -> 1.55 s)
+    # for a numba load of ~0.6 s once per process
+    jit.preload()
     result = run(cfg, out_dir, echo=False, extra_outputs=cohorts)
     log.info("done %s in %.2f s", out_dir.name,
              result.summary["timing"]["build_s"] + result.summary["timing"]["run_s"])
