@@ -85,11 +85,13 @@ def preload() -> None:
     draw of :data:`MIN_SIZE` ids would, so that every later draw in this process, of any
     size, runs compiled (:func:`live`). Once per process; nothing in ``numpy`` mode or
     without numba. A process that runs many runs (a sweep's worker) calls it first."""
+    global _loaded
     if _loaded or MODE == "numpy" or not AVAILABLE:
         return
     from sim.core.rng import Stream
 
     Stream(0, "preload").uniform(np.arange(MIN_SIZE, dtype=np.int64), 0)
+    _loaded = True
 
 
 def kernel(fn: Callable) -> _Lazy:
@@ -111,7 +113,7 @@ def insert(arr: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``np.insert(arr, at, values)`` for a 1-D ``arr`` and positions ``at`` in ascending
     order (``values`` cast to ``arr``'s dtype): one merge pass instead of numpy's masks."""
     at = np.asarray(at)
-    if (not use(len(arr)) or arr.ndim != 1 or at.ndim != 1 or len(at) == 0
+    if (not live(len(arr)) or arr.ndim != 1 or at.ndim != 1 or len(at) == 0
             or len(at) != len(values) or not _monotone(at)
             or at[0] < 0 or at[-1] > len(arr)):
         return np.insert(arr, at, values)
@@ -124,7 +126,7 @@ def insert(arr: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
 def delete(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """``np.delete(arr, pos)`` for a 1-D ``arr`` and positions ``pos`` in ascending order."""
     pos = np.asarray(pos)
-    if (not use(len(arr)) or arr.ndim != 1 or pos.ndim != 1 or len(pos) == 0
+    if (not live(len(arr)) or arr.ndim != 1 or pos.ndim != 1 or len(pos) == 0
             or pos.dtype.kind not in "iu" or not _monotone(pos)
             or pos[0] < 0 or pos[-1] >= len(arr)):
         return np.delete(arr, pos)
@@ -178,7 +180,7 @@ def splice(arr: np.ndarray, pos: np.ndarray, at: np.ndarray, values: np.ndarray)
     ascending positions in ``arr``; ``at`` ascending positions in the array after deletion)."""
     pos, at = np.asarray(pos), np.asarray(at)
     n = len(arr) - len(pos)
-    if (not use(len(arr)) or arr.ndim != 1 or pos.ndim != 1 or at.ndim != 1
+    if (not live(len(arr)) or arr.ndim != 1 or pos.ndim != 1 or at.ndim != 1
             or len(at) != len(values) or (len(pos) and (pos.dtype.kind not in "iu"
                                                          or pos[0] < 0 or pos[-1] >= len(arr)
                                                          or not _strict(pos)))
