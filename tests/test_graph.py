@@ -82,6 +82,31 @@ def test_from_edges_matches_scipy_random():
     assert (G.to_scipy() != A).nnz == 0
 
 
+@pytest.mark.parametrize("n, m_edges", [(2, 1), (7, 0), (300, 2000), (50, 20000),
+                                         (20000, 120000)])
+def test_from_edges_compiled_is_the_numpy_csr(n, m_edges, monkeypatch):
+    """The counting-sort kernel used for large edge lists gives the two sorts' CSR arrays:
+    duplicates both ways round, self loops, hubs with long rows, isolated nodes."""
+    from sim.core import jit
+
+    if not jit.AVAILABLE:
+        pytest.skip("numba is not installed")
+    r = rng(n + m_edges)
+    src = r.integers(0, n, m_edges)
+    dst = r.integers(0, max(1, n // 7) if n > 100 else n, m_edges).astype(np.int32)  # hubs
+    both = [src, dst], [np.r_[src, dst], np.r_[dst, src]]  # every edge twice, both ways
+    for s, d in both:
+        monkeypatch.setattr(jit, "MODE", "numba")
+        compiled = g.from_edges(n, s, d, "edge_list")
+        monkeypatch.setattr(jit, "MODE", "numpy")
+        reference = g.from_edges(n, s, d, "edge_list")
+        assert_valid_csr(compiled)
+        assert compiled.indptr.dtype == reference.indptr.dtype
+        assert compiled.indices.dtype == reference.indices.dtype
+        assert np.array_equal(compiled.indptr, reference.indptr)
+        assert np.array_equal(compiled.indices, reference.indices)
+
+
 # ----------------------------------------------------------------- generators
 def test_scale_free_degrees_and_tail():
     m = 3
