@@ -88,7 +88,9 @@ class Columns:
     def add(self, name: str, dtype: Any, fill: Any = 0, owner: str = "") -> np.ndarray:
         if name in self._cols:
             raise KeyError(f"column {name!r} already declared by {self._owner[name] or 'core'}")
-        arr = np.full(self.n, fill, dtype=dtype)
+        # zeros: pages the kernel maps on first write (a column few users ever touch costs no
+        # memory, and a build no page-faulting pass over each of 60 columns)
+        arr = np.zeros(self.n, dtype=dtype) if fill == 0 else np.full(self.n, fill, dtype=dtype)
         self._cols[name] = arr
         self._owner[name] = owner
         return arr
