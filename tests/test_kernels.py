@@ -110,6 +110,19 @@ def test_a_preloaded_process_draws_compiled_at_any_size_with_the_same_numbers(ma
     assert not jit._loaded
 
 
+@pytest.mark.parametrize("high", [3, 2**15 - 1, 2**15, 2**40])
+def test_stable_order_is_numpys(high):
+    """The int16 shortcut gives numpy's stable argsort, ties in arrival order, at the edge of
+    the 16-bit range and beyond it."""
+    from sim.core.columns import stable_order
+
+    rng = np.random.default_rng(high % 1000)
+    for n in (0, 1, 9, 50_000):
+        for lo in (0, -high):
+            keys = rng.integers(lo, high, n, endpoint=True)
+            assert np.array_equal(stable_order(keys), np.argsort(keys, kind="stable"))
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_, np.float32])
 def test_unique_is_numpys(dtype):
     """The sort-based ``unique`` the kernels' callers use gives numpy's arrays: the values,

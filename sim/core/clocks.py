@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core import jit
-from sim.core.columns import Columns
+from sim.core.columns import Columns, stable_order
 from sim.core.rng import Stream
 
 
@@ -295,7 +295,7 @@ class DueCalendar:
             self._file(ids[now], day[now])
         later = ~now
         ids, day, block = ids[later], day[later], block[later]
-        order = np.argsort(block, kind="stable")
+        order = stable_order(block)
         ids, day, block = ids[order], day[order], block[order]
         cut = np.flatnonzero(block[1:] != block[:-1]) + 1
         for a, b in zip(np.r_[0, cut].tolist(), np.r_[cut, len(ids)].tolist(), strict=True):
@@ -305,7 +305,7 @@ class DueCalendar:
         if day[0] == day[-1] and (len(day) < 3 or (day == day[0]).all()):
             self._days.setdefault(int(day[0]), []).append(ids)
             return
-        order = np.argsort(day, kind="stable")
+        order = stable_order(day)
         ids, day = ids[order], day[order]
         cut = np.flatnonzero(day[1:] != day[:-1]) + 1
         for a, b in zip(np.r_[0, cut].tolist(), np.r_[cut, len(ids)].tolist(), strict=True):
