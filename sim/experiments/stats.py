@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 LEVEL = 0.95
 
@@ -45,6 +44,8 @@ def t_interval(values, level: float = LEVEL) -> Interval:
     if n == 1:
         return Interval(1, mean, math.nan, math.nan, math.nan)
     sd = float(x.std(ddof=1))
+    from scipy import stats  # here, not at import: a sweep's workers import this package
+
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return Interval(n, mean, sd, mean - half, mean + half)
 
