@@ -113,6 +113,14 @@ def today_class(results: tuple[Result, ...]) -> type[Today]:
     return type("Today", (Today,), {"__slots__": tuple(names), "__init__": __init__})
 
 
+def bought_in_store(users: Columns, ids: np.ndarray) -> None:
+    """Users ``ids`` bought the brand in a store before joining: they owned it before their
+    private-domain tenure, and count as its customers (``customer`` is
+    ``(n_buy > 0) | owned_before``, kept where either is written)."""
+    users.owned_before[ids] = True
+    users.customer[ids] = True
+
+
 def book_public(users: Columns, today: Today, ids: np.ndarray, day: int, price: float,
                 discount: float | np.ndarray = 0.0) -> None:
     """Record brand purchases outside the private domain by ``ids`` at list price, less
@@ -122,9 +130,7 @@ def book_public(users: Columns, today: Today, ids: np.ndarray, day: int, price: 
     users.public_buys[ids] += 1
     users.public_revenue[ids] += net
     today.new_discount += float((gross - net).sum())
-    in_store = ids[users.state[ids] == PROSPECT]  # a store purchase
-    users.owned_before[in_store] = True
-    users.customer[in_store] = True
+    bought_in_store(users, ids[users.state[ids] == PROSPECT])
     users.last_public_day[ids] = day
     today.new_public_purchases += len(ids)
     today.new_public_revenue += float(net.sum())

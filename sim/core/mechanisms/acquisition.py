@@ -48,6 +48,7 @@ from sim.core.columns import (
     WECOM,
     sort_by_key,
 )
+from sim.core.flows import bought_in_store
 from sim.core.mechanisms.base import COUNT, FIXED, Mechanism, Result
 from sim.core.mechanisms.shared import per_day, staff_channel, staff_effort
 from sim.core.population import segment_values
@@ -186,14 +187,12 @@ class Acquisition(Mechanism):
             new, stores, full = cand, cand[:0], cand[:0]
         else:
             new, stores, full = self._room(cand)
-        u.owned_before[new] = True  # they just bought the brand in store
-        u.customer[new] = True
+        bought_in_store(u, new)  # they just bought the brand in store
         today.new_customers_store += len(new)
         self.model.join(new, day, SOURCE_STORE)
         if self.cfg.channel.overflow_to_official_account and len(full):
             # seed 002: with the accounts full, the official account is the stopgap
-            u.owned_before[full] = True
-            u.customer[full] = True
+            bought_in_store(u, full)
             today.new_customers_store += len(full)
             today.new_overflow += len(full)
             self.model.join(full, day, SOURCE_STORE, channel=OFFICIAL_ACCOUNT)
