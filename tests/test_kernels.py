@@ -63,6 +63,79 @@ def test_kernels_give_the_numpy_numbers(case, make_config, monkeypatch):
     assert compiled.summary()["purchases"] > 0
 
 
+def _threads_available() -> int:
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+@pytest.mark.parametrize("case", ["promotion_vip_fresh_food", "koc_membership_vip"])
+def test_kernels_give_the_same_numbers_on_one_thread_and_two(case, make_config, monkeypatch):
+    """The parallel kernels split their loops into fixed chunks (jit.NCHUNK) and join the
+    chunks' counts and fired lists in order: a run on two threads is the run on one."""
+    if _threads_available() < 2:
+        pytest.skip("numba has one thread here")
+    import numba
+
+    before = numba.get_num_threads()
+    try:
+        jit.set_threads(1)
+        assert jit.threads() == 1
+        one = run(make_config, CASES[case], "numba", monkeypatch)
+        jit.set_threads(2)
+        assert jit.threads() == 2
+        two = run(make_config, CASES[case], "numba", monkeypatch)
+    finally:
+        numba.set_num_threads(before)
+    assert differences(one, two) == []
+    assert two.summary()["purchases"] > 0
+
+
+def test_models_in_two_python_threads_give_their_own_numbers(make_config, monkeypatch):
+    """Two models run at once from two Python threads (the dashboard's sessions): the
+    parallel kernels take turns (one launch at a time) and each run gives its numbers."""
+    import threading
+
+    overrides = [*CASES["service_led"], "days=60"]
+    reference = run(make_config, overrides, "numba", monkeypatch)
+    models = [SiyuModel(make_config(*overrides)) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def go(model):
+        try:
+            model.run()
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=go, args=(m,)) for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for model in models:
+        assert differences(model, reference) == []
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 1000])
+def test_fired_lists_keep_the_index_order_across_chunks(n, monkeypatch):
+    """A parallel kernel's chunks list their fired users from their own start; the joined
+    list is numpy's ``ids[left <= 0]`` for any length (fewer ids than chunks included)."""
+    from sim.core.clocks import advance_column
+
+    monkeypatch.setattr(jit, "MODE", "numba")
+    rng = np.random.default_rng(n)
+    R = rng.exponential(size=3 * n + 3)
+    ids = np.sort(rng.choice(len(R), n, replace=False)).astype(np.int64)
+    h = rng.random(n) * 2
+    left = R[ids] - h
+    fired = advance_column(R, ids, h)
+    assert np.array_equal(fired, ids[left <= 0])
+    assert np.array_equal(R[ids], left)
+    if n >= 64:
+        assert 0 < len(fired) < n
+
+
 @pytest.mark.parametrize("n", [0, 1, 5, 1000])
 def test_insert_and_delete_are_numpys(n, monkeypatch):
     monkeypatch.setattr(jit, "MODE", "numba")

@@ -97,3 +97,21 @@ def test_command_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "sim.calibration.sensitivity", "market=nope"],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and "market=nope" in r.stderr
+
+
+def test_a_pool_of_workers_gives_one_process_numbers(monkeypatch):
+    """Design points run by two worker processes give the numbers of one process, after this
+    process has run the kernels on threads (a pool forked from it would inherit a broken
+    GNU OpenMP: its workers start from a fresh server process)."""
+    from sim import load_config
+    from sim.calibration.sensitivity import run_design
+    from sim.core import jit
+
+    monkeypatch.setattr(jit, "MODE", "numba")
+    bases = [load_config(["market=phone", "population.n_users=600", "days=60", "seed=3",
+                          "market.initial_member_share=0.1"])]
+    X = np.array([[0.05], [0.15], [0.1], [0.2]])
+    one = run_design(bases, SMALL[:1], X, jobs=1)
+    two = run_design(bases, SMALL[:1], X, jobs=2)
+    assert np.array_equal(one, two, equal_nan=True)
+    assert np.isfinite(one).any() and not np.array_equal(one[0], one[1])

@@ -23,6 +23,7 @@ import argparse
 import csv
 import logging
 import math
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -34,6 +35,7 @@ import numpy as np
 
 from sim.calibration.core import get_value, set_values
 from sim.config import Config
+from sim.core import jit
 from sim.data.io import write_atomic, write_png
 from sim.figures import subplots
 
@@ -80,6 +82,13 @@ def _salib_problem(factors: tuple[Factor, ...] | list[Factor]) -> dict[str, Any]
             "bounds": [[f.low, f.high] for f in factors]}
 
 
+def _worker_init(threads: int, kernels: str) -> None:
+    """A pool worker runs its parallel kernels on ``threads`` (set before numba loads) and
+    the kernels when this process does (``jit.MODE``)."""
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    jit.MODE = kernels
+
+
 def _run_point(args: tuple[list[Config], list[str], np.ndarray, tuple[str, ...]]) -> np.ndarray:
     """KPIs (mean over the seeds' configs) at one point of the design."""
     from sim.core.model import SiyuModel
@@ -108,7 +117,13 @@ def run_design(bases: list[Config], factors: list[Factor] | tuple[Factor, ...], 
     if jobs > 1:
         import multiprocessing as mp
 
-        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
+        # workers forked from a fresh server process, not from this one: GNU OpenMP (numba's
+        # threads, sim.core.jit) does not survive a fork of a process that has used it
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(threads, jit.MODE)) as pool:
             for i, y in enumerate(pool.map(_run_point, tasks, chunksize=4)):
                 out[i] = y
                 if echo and (i + 1) % step == 0:

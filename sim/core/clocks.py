@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.core import jit
 from sim.core.columns import Columns, stable_order
+from sim.core.jit import NCHUNK, prange
 from sim.core.rng import Stream
 
 
@@ -72,25 +73,40 @@ class Clock:
         self.start(ids)
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _advance(R, ids, hazard, one, fired):  # pragma: no cover - compiled
     """Fuses :meth:`Clock.advance`'s ``left = R[ids]; left -= hazard; R[ids] = left;
     ids[left <= 0]`` for strictly increasing ``ids`` (no repeats, so updating ``R`` in
     place reads what the gather would): one subtraction in float64 per id, as numpy's
     (a float32 hazard is widened exactly); ``one``: ``hazard[0]`` for every id. Returns the
-    number fired, -1 if ``ids`` is not strictly increasing (nothing is changed then)."""
-    for j in range(1, ids.shape[0]):
+    number fired, -1 if ``ids`` is not strictly increasing (nothing is changed then).
+    Parallel over :data:`NCHUNK` chunks, each listing its fired from its own start in
+    ``fired`` (as long as ``ids``), joined in order after the loop."""
+    n = ids.shape[0]
+    for j in range(1, n):
         if ids[j] <= ids[j - 1]:
             return -1
-    n = 0
-    for j in range(ids.shape[0]):
-        i = ids[j]
-        left = R[i] - np.float64(hazard[0] if one else hazard[j])
-        R[i] = left
-        if left <= 0:
-            fired[n] = i
-            n += 1
-    return n
+    nf = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids_c, fired_c = ids[lo:hi], fired[lo:hi]
+        h_c = hazard if one else hazard[lo:hi]
+        k = 0
+        for j in range(ids_c.shape[0]):
+            i = ids_c[j]
+            left = R[i] - np.float64(h_c[0] if one else h_c[j])
+            R[i] = left
+            if left <= 0:
+                fired_c[k] = i
+                k += 1
+        nf[c] = k
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(nf[c]):
+            fired[total + t] = fired[lo + t]
+        total += nf[c]
+    return total
 
 
 def advance_column(R: np.ndarray, ids: np.ndarray,

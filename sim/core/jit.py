@@ -17,13 +17,26 @@ When kernels run (``SIYU_KERNELS``, read at import; tests set :data:`MODE`):
 * ``numpy``: never (the reference).
 
 Kernels compile on first use and are cached on disk (numba's ``cache=True``: the package's
-``__pycache__``), so a sweep's workers compile once per machine, not once per run. No kernel
-uses threads: a run stays on one core and a sweep scales by processes.
+``__pycache__``), so a sweep's workers compile once per machine, not once per run.
+
+Threads: the passes over every member (``kernel(parallel=True)``) split their loop into
+:data:`NCHUNK` fixed chunks that numba's threads share. Each chunk keeps its own counts and
+its own list of the users whose event fired, and the chunks are joined in order after the
+loop, so every result is the same bit for bit on any number of threads (no float sum is
+split: those kernels stay serial). A run uses numba's thread count (``NUMBA_NUM_THREADS``,
+by default every core); joblib sets it to ``cores // workers`` in a sweep's workers, so a
+sweep of two workers on two cores runs each on one. numba picks its threading layer (TBB,
+else OpenMP, else its own ``workqueue``; ``NUMBA_THREADING_LAYER`` to choose); GNU OpenMP
+does not survive a ``fork``, so the simulator's process pools start their workers from a
+fresh process (``forkserver``). Parallel kernels are called under one lock, so two Python
+threads running models (the dashboard) take turns instead of nesting launches, which the
+``workqueue`` layer cannot do.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -35,6 +48,7 @@ MODE = os.environ.get("SIYU_KERNELS", "auto").strip().lower() or "auto"
 if MODE not in MODES:
     raise ValueError(f"SIYU_KERNELS={MODE!r} is not allowed; allowed: {', '.join(MODES)}")
 MIN_SIZE = 50_000  # elements: below this numpy's per-call overhead is not what costs
+NCHUNK = 64  # chunks of a parallel kernel's loop: fixed, so results never depend on threads
 
 try:  # numba is a dependency; without it (a partial install) the numpy path runs
     import importlib.util
@@ -60,11 +74,45 @@ def live(n: int) -> bool:
 _loaded = False  # a kernel has been compiled or loaded in this process
 
 
+_LAUNCH = threading.Lock()  # one parallel kernel at a time in a process
+
+
+def prange(*args):
+    """``range`` in Python; in a parallel kernel compiled by numba, numba's ``prange`` (a
+    module that defines parallel kernels imports this name)."""
+    return range(*args)
+
+
+def chunk(n: int, c: int) -> tuple[int, int]:
+    """Bounds ``[lo, hi)`` of chunk ``c`` of :data:`NCHUNK` over ``n`` elements (as the
+    kernels compute them)."""
+    return n * c // NCHUNK, n * (c + 1) // NCHUNK
+
+
+def threads() -> int:
+    """The threads a parallel kernel runs on in this thread (1 before numba is loaded)."""
+    if not _loaded:
+        return 1
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def set_threads(n: int) -> None:
+    """Run parallel kernels on ``n`` threads (at most numba's ``NUMBA_NUM_THREADS``): a
+    process that runs several models at once on one machine (a forked pool's worker) sets 1.
+    Results do not depend on it."""
+    import numba
+
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+
+
 class _Lazy:
     """A function compiled by numba on its first call (numba is imported then too)."""
 
-    def __init__(self, fn: Callable):
+    def __init__(self, fn: Callable, parallel: bool = False):
         self.py = fn  # the plain Python function (readable; slow)
+        self.parallel = parallel
         self._compiled: Callable | None = None
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
@@ -72,12 +120,22 @@ class _Lazy:
     def __call__(self, *args):
         f = self._compiled
         if f is None:
-            import numba
-
-            global _loaded
-            f = self._compiled = numba.njit(cache=True, nogil=True, error_model="numpy")(self.py)
-            _loaded = True
+            f = self._compile()
+        if self.parallel:
+            with _LAUNCH:
+                return f(*args)
         return f(*args)
+
+    def _compile(self) -> Callable:
+        import numba
+
+        global _loaded
+        if self.parallel:
+            self.py.__globals__["prange"] = numba.prange  # still range when run as Python
+        f = self._compiled = numba.njit(cache=True, nogil=True, error_model="numpy",
+                                        parallel=self.parallel)(self.py)
+        _loaded = True
+        return f
 
 
 def preload() -> None:
@@ -94,9 +152,13 @@ def preload() -> None:
     _loaded = True
 
 
-def kernel(fn: Callable) -> _Lazy:
-    """Decorate a loop written for numba's nopython mode; compiled lazily, cached on disk."""
-    return _Lazy(fn)
+def kernel(fn: Callable | None = None, *, parallel: bool = False):
+    """Decorate a loop written for numba's nopython mode; compiled lazily, cached on disk.
+    ``parallel=True``: its outer loop is ``for c in prange(NCHUNK)`` over fixed chunks
+    (:func:`chunk`), each writing only its own outputs."""
+    if fn is None:
+        return lambda f: _Lazy(f, parallel)
+    return _Lazy(fn, parallel)
 
 
 # ---------------------------------------------------------------- sorted-index upkeep

@@ -49,6 +49,7 @@ from sim.core.columns import (
     sort_by_key,
 )
 from sim.core.flows import bought_in_store
+from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import COUNT, FIXED, Mechanism, Result
 from sim.core.mechanisms.shared import per_day, staff_channel, staff_effort
 from sim.core.population import segment_values
@@ -56,16 +57,30 @@ from sim.core.population import segment_values
 NOBODY = np.zeros(0, dtype=np.int64)
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _select(members, column, mask, value, out):  # pragma: no cover - compiled
-    """``members[(column[members] & mask) == value]`` into ``out``; the count is returned."""
-    n = 0
-    for j in range(members.shape[0]):
-        i = members[j]
-        if (column[i] & mask) == value:
-            out[n] = i
-            n += 1
-    return n
+    """``members[(column[members] & mask) == value]`` into ``out`` (as long as ``members``);
+    the count is returned. Parallel over :data:`NCHUNK` chunks, each selecting from its own
+    start in ``out``, joined in order after the loop."""
+    n = members.shape[0]
+    nk = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids, out_c = members[lo:hi], out[lo:hi]
+        k = 0
+        for j in range(ids.shape[0]):
+            i = ids[j]
+            if (column[i] & mask) == value:
+                out_c[k] = i
+                k += 1
+        nk[c] = k
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(nk[c]):
+            out[total + t] = out[lo + t]
+        total += nk[c]
+    return total
 
 
 def _selected(members: np.ndarray, column: np.ndarray, mask: int, value: int) -> np.ndarray:

@@ -32,6 +32,7 @@ import numpy as np
 from sim.config.base import ConfigError
 from sim.core import jit
 from sim.core.clocks import IndexedClock
+from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import Column, MemberClockMechanism, clock_columns
 from sim.core.mechanisms.shared import koc_active
 
@@ -81,51 +82,76 @@ def _weak(*values) -> bool:
     return all(type(v) in (float, int) for v in values)
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _exponent(ids, fatigue, sat, activity, fatigue_beta, pivot, dis_beta, neutral, churn_beta,
               x):  # pragma: no cover - compiled
     """``x = fatigue[ids] * fatigue_beta + (pivot - satisfaction[ids]) * dis_beta + (neutral -
     group_activity[ids]) * churn_beta`` in float32, in the numpy code's order (the in-place
-    lines of :meth:`Churn.step` before the ``exp``); the betas come as float32."""
-    for i in range(ids.shape[0]):
-        u = ids[i]
-        v = fatigue[u] * fatigue_beta
-        d = pivot - sat[u]
-        d = d * dis_beta
-        v = v + d
-        d = neutral - activity[u]
-        d = d * churn_beta
-        x[i] = v + d
+    lines of :meth:`Churn.step` before the ``exp``); the betas come as float32. Parallel
+    over :data:`NCHUNK` chunks."""
+    n = ids.shape[0]
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids_c, x_c = ids[lo:hi], x[lo:hi]
+        for i in range(ids_c.shape[0]):
+            u = ids_c[i]
+            v = fatigue[u] * fatigue_beta
+            d = pivot - sat[u]
+            d = d * dis_beta
+            v = v + d
+            d = neutral - activity[u]
+            d = d * churn_beta
+            x_c[i] = v + d
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _advance(ids, channel, base, ex, frailty, use_frailty, left, out):  # pragma: no cover
     """``hazard = base[channel[ids]] * ex [* frailty]`` (float64, as numpy's in-place
     products), then the clock's advance on the compact hazard left: ``left -= hazard``, the
-    ids whose ``left <= 0`` into ``out`` in index order; returns how many."""
-    n = 0
-    for i in range(ids.shape[0]):
-        u = ids[i]
-        h = base[channel[u]] * np.float64(ex[i])
-        if use_frailty:
-            h = h * np.float64(frailty[i])
-        v = left[i] - h
-        left[i] = v
-        if v <= 0:
-            out[n] = u
-            n += 1
-    return n
+    ids whose ``left <= 0`` into ``out`` in index order; returns how many. Parallel over
+    :data:`NCHUNK` chunks, each listing its fired from its own start in ``out`` (as long as
+    ``ids``), joined in order after the loop."""
+    n = ids.shape[0]
+    nf = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids_c, ex_c, left_c, out_c = ids[lo:hi], ex[lo:hi], left[lo:hi], out[lo:hi]
+        fr_c = frailty[lo:hi] if use_frailty else frailty
+        k = 0
+        for i in range(ids_c.shape[0]):
+            u = ids_c[i]
+            h = base[channel[u]] * np.float64(ex_c[i])
+            if use_frailty:
+                h = h * np.float64(fr_c[i])
+            v = left_c[i] - h
+            left_c[i] = v
+            if v <= 0:
+                out_c[k] = u
+                k += 1
+        nf[c] = k
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(nf[c]):
+            out[total + t] = out[lo + t]
+        total += nf[c]
+    return total
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _hazard(ids, channel, base, ex, frailty, use_frailty, out):  # pragma: no cover - compiled
     """The hazard of :func:`_advance` into ``out`` (float64), for the numpy KOC, tier and
-    VIP factors to follow."""
-    for i in range(ids.shape[0]):
-        h = base[channel[ids[i]]] * np.float64(ex[i])
-        if use_frailty:
-            h = h * np.float64(frailty[i])
-        out[i] = h
+    VIP factors to follow. Parallel over :data:`NCHUNK` chunks."""
+    n = ids.shape[0]
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids_c, ex_c, out_c = ids[lo:hi], ex[lo:hi], out[lo:hi]
+        fr_c = frailty[lo:hi] if use_frailty else frailty
+        for i in range(ids_c.shape[0]):
+            h = base[channel[ids_c[i]]] * np.float64(ex_c[i])
+            if use_frailty:
+                h = h * np.float64(fr_c[i])
+            out_c[i] = h
 
 
 class Churn(MemberClockMechanism):

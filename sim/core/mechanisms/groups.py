@@ -46,6 +46,7 @@ from sim.core.columns import (
     Columns,
     sort_by_key,
 )
+from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import (
     COUNT,
     FIXED,
@@ -149,15 +150,17 @@ class Groups(Mechanism):
         live = self.size > 0
         members = self.model.members()
         fused = jit.use(len(members))
-        if fused:  # the four lines below in one pass (_tally)
+        if fused:  # the four lines below in two passes (_gather, _tally)
             count = np.zeros(len(self.size), dtype=np.int64)
             sat_sum = np.zeros(len(self.size), dtype=np.float64)
+            sat = np.empty(len(members), dtype=u.satisfaction.dtype)
             if self.exit_hazard > 0:  # the members' groups, kept in member order by the clock
                 gid = self.exit_clock.groups(members)
-                _tally(members, gid, True, u.satisfaction, gid, count, sat_sum)
+                _gather(members, gid, True, u.satisfaction, gid, sat)
             else:
                 gid = np.empty(len(members), dtype=u.group.dtype)
-                _tally(members, u.group, False, u.satisfaction, gid, count, sat_sum)
+                _gather(members, u.group, False, u.satisfaction, gid, sat)
+            _tally(gid, sat, count, sat_sum)
             n = count.astype(np.float32)
         else:
             gid = u.group[members]
@@ -288,27 +291,43 @@ class ExitClock(IndexedClock):
             self.rider(self._group)[at] = -1
 
 
+@jit.kernel(parallel=True)
+def _gather(members, group, compact, satisfaction, gid, sat):  # pragma: no cover - compiled
+    """The gathers of :meth:`Groups.step`'s tally, in parallel over :data:`NCHUNK` chunks:
+    ``gid = u.group[members]`` (``group`` is that already if ``compact``: the clock's copy
+    in member order; else the column, gathered into ``gid``) and ``sat =
+    u.satisfaction[members]`` for the members in a group (the others' entries are not
+    written)."""
+    n = members.shape[0]
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids, gid_c, sat_c = members[lo:hi], gid[lo:hi], sat[lo:hi]
+        group_c = group[lo:hi] if compact else group
+        for j in range(ids.shape[0]):
+            m = ids[j]
+            if compact:
+                g = group_c[j]
+            else:
+                g = group_c[m]
+                gid_c[j] = g
+            if g >= 0:
+                sat_c[j] = satisfaction[m]
+
+
 @jit.kernel
-def _tally(members, group, compact, satisfaction, gid, count,
-           sat_sum):  # pragma: no cover - compiled
-    """Fuses :meth:`Groups.step`'s ``gid = u.group[members]`` (``group`` is that already if
-    ``compact``: the clock's copy in member order; else the column, gathered into ``gid``),
-    ``gm = gid[gid >= 0]``, ``n = np.bincount(gm)`` (into ``count``, int64) and ``sat_sum =
-    np.bincount(gm, weights=u.satisfaction[members][in_group])``: float64 sums in member
-    order, as numpy's."""
-    for j in range(members.shape[0]):
-        m = members[j]
-        if compact:
-            g = group[j]
-        else:
-            g = group[m]
-            gid[j] = g
+def _tally(gid, sat, count, sat_sum):  # pragma: no cover - compiled
+    """``gm = gid[gid >= 0]``, ``n = np.bincount(gm)`` (into ``count``, int64) and ``sat_sum
+    = np.bincount(gm, weights=u.satisfaction[members][in_group])`` on the gathered arrays
+    (:func:`_gather`): float64 sums in member order, as numpy's (one thread: the order of a
+    float sum is its value)."""
+    for j in range(gid.shape[0]):
+        g = gid[j]
         if g >= 0:
             count[g] += 1
-            sat_sum[g] += np.float64(satisfaction[m])
+            sat_sum[g] += np.float64(sat[j])
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _publish_and_advance(members, gid, activity, neutral, group_activity, left, h_group,
                          advance, fired):  # pragma: no cover - compiled
     """Fuses ``u.group_activity[members] = np.where(in_group, activity[max(gid, 0)],
@@ -317,19 +336,32 @@ def _publish_and_advance(members, gid, activity, neutral, group_activity, left, 
     order): ``left -= h`` in float64 (the float32 hazard widened exactly) for the members in
     a group; the others hold inf and subtract 0 there, which leaves inf and fires none, so
     they are skipped. Writes the fired ids to ``fired`` in member order and returns their
-    number."""
-    nf = 0
-    for j in range(members.shape[0]):
-        m = members[j]
-        g = gid[j]
-        if g >= 0:
-            group_activity[m] = activity[g]
-            if advance:
-                x = left[j] - np.float64(h_group[g])
-                left[j] = x
-                if x <= 0:
-                    fired[nf] = m
-                    nf += 1
-        else:
-            group_activity[m] = neutral
-    return nf
+    number. Parallel over :data:`NCHUNK` chunks of the members, each listing its fired from
+    its own start in ``fired`` (as long as the members), joined in order after the loop."""
+    n = members.shape[0]
+    nf = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids, gid_c, left_c, fired_c = members[lo:hi], gid[lo:hi], left[lo:hi], fired[lo:hi]
+        k = 0
+        for j in range(ids.shape[0]):
+            m = ids[j]
+            g = gid_c[j]
+            if g >= 0:
+                group_activity[m] = activity[g]
+                if advance:
+                    x = left_c[j] - np.float64(h_group[g])
+                    left_c[j] = x
+                    if x <= 0:
+                        fired_c[k] = m
+                        k += 1
+            else:
+                group_activity[m] = neutral
+        nf[c] = k
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(nf[c]):
+            fired[total + t] = fired[lo + t]
+        total += nf[c]
+    return total

@@ -28,6 +28,7 @@ import numpy as np
 
 from sim.core import jit
 from sim.core.columns import OFFICIAL_ACCOUNT, TOUCH_OFFICIAL, WECOM
+from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import FIXED, LEVEL, MONEY, SIGNAL, Column, Mechanism, Result
 from sim.core.mechanisms.shared import on_calendar
 from sim.core.population import segment_values
@@ -35,7 +36,7 @@ from sim.core.population import segment_values
 N_CHANNEL_SLOTS = 128  # channel counts the kernel keeps (the int8 column's range)
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _message(members, daily, fatigue, decay, channel, counts, update, satisfaction, segment,
              touch, deal_prone, reach, official_miss, promo, fatigue_per_message, annoyance,
              service_need, delight, content, moments, gain, trust,
@@ -51,36 +52,42 @@ def _message(members, daily, fatigue, decay, channel, counts, update, satisfacti
       promotion's two satisfaction terms (``delight`` = delight x depth), with ``content``
       the content's term (reach x ``moments`` of the channel: 1 but for capped WeCom
       moments), and ``np.clip(sat, 0.0, 1.0)`` stored.
+
+    Parallel over :data:`NCHUNK` chunks of the members (channel counts per chunk, in
+    ``counts[chunk]``, summed by the caller).
     """
     one = np.float32(1.0)
     zero = np.float32(0.0)
-    for j in range(members.shape[0]):
-        i = members[j]
-        c = channel[i]
-        if daily:
-            fatigue[i] = fatigue[i] * decay
-            counts[c] += 1
-        if not update:
-            continue
-        r = reach[c]
-        if (touch[i] & TOUCH_OFFICIAL) > 0 and c != OFFICIAL_ACCOUNT:
-            r = one - (one - r) * official_miss
-        s = satisfaction[i]
-        g = segment[i]
-        if promo:
-            fatigue[i] = fatigue[i] + fatigue_per_message * r
-            d = deal_prone[i]
-            s = s - annoyance * r * service_need[g] * (one - d) * s
-            s = s + delight * r * d * (one - s)
-        if content:
-            s = s + gain * (r * moments[c]) * trust[c] * news_need[g] * (one - s)
-        # np.clip: max(s, 0) then min(., 1), each keeping a NaN and taking the bound on a tie
-        if s == s:
-            if not s > zero:
-                s = zero
-            if not s < one:
-                s = one
-        satisfaction[i] = s
+    n = members.shape[0]
+    for ck in prange(NCHUNK):
+        ids, slots = members[n * ck // NCHUNK:n * (ck + 1) // NCHUNK], counts[ck]
+        for j in range(ids.shape[0]):
+            i = ids[j]
+            c = channel[i]
+            if daily:
+                fatigue[i] = fatigue[i] * decay
+                slots[c] += 1
+            if not update:
+                continue
+            r = reach[c]
+            if (touch[i] & TOUCH_OFFICIAL) > 0 and c != OFFICIAL_ACCOUNT:
+                r = one - (one - r) * official_miss
+            s = satisfaction[i]
+            g = segment[i]
+            if promo:
+                fatigue[i] = fatigue[i] + fatigue_per_message * r
+                d = deal_prone[i]
+                s = s - annoyance * r * service_need[g] * (one - d) * s
+                s = s + delight * r * d * (one - s)
+            if content:
+                s = s + gain * (r * moments[c]) * trust[c] * news_need[g] * (one - s)
+            # np.clip: max(s, 0) then min(., 1), each keeping a NaN and taking the bound on a tie
+            if s == s:
+                if not s > zero:
+                    s = zero
+                if not s < one:
+                    s = one
+            satisfaction[i] = s
 
 
 class Messaging(Mechanism):
@@ -165,16 +172,17 @@ class Messaging(Mechanism):
                     f32(1) - self.reach[OFFICIAL_ACCOUNT], promo, f32(p.fatigue_per_message),
                     f32(p.annoyance), self.service_need, f32(p.delight * p.depth), content)
         capped = content and self.moments_capped
-        counts = np.zeros(N_CHANNEL_SLOTS, dtype=np.int64)
-        _message(members, True, u.fatigue, self.decay, u.channel, counts,
+        chunks = np.zeros((NCHUNK, N_CHANNEL_SLOTS), dtype=np.int64)
+        _message(members, True, u.fatigue, self.decay, u.channel, chunks,
                  (promo or content) and not capped, *messages,
                  np.ones(3, dtype=np.float32), f32(c.gain), self.trust, self.news_need)
+        counts = chunks.sum(axis=0)
         held = np.flatnonzero(counts)  # bincount's length: minlength, or the largest + 1
         by_channel = counts[:max(3, held[-1] + 1 if len(held) else 0)]
         today.new_cost_operations += len(members) * s.cost.per_member_month / 30.0
         today.new_cost_channels += float(by_channel @ self.channel_cost)
         if capped:
-            _message(members, False, u.fatigue, self.decay, u.channel, counts, True, *messages,
+            _message(members, False, u.fatigue, self.decay, u.channel, chunks, True, *messages,
                      self._moments_table(int(counts[WECOM])), f32(c.gain), self.trust,
                      self.news_need)
         if promo:

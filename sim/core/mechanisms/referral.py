@@ -30,28 +30,44 @@ import numpy as np
 from sim.core import jit
 from sim.core.clocks import IndexedClock
 from sim.core.columns import MEMBER, PROSPECT, SOURCE_REFERRAL, unique
+from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import COUNT, Column, Mechanism, Result, clock_columns
 from sim.core.mechanisms.shared import koc_active, koc_mult
 from sim.core.population import segment_values
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _fade(heard, recommended, fade, is_heard, forget, keep):  # pragma: no cover - compiled
     """``recommended[heard] *= fade`` (float32, one gather-multiply-scatter per user; the
     index is unique); with ``forget``, also drop from the index (``is_heard`` and ``keep``)
-    those whose memory underflowed to 0: returns how many of ``heard`` are kept in ``keep``."""
-    n = 0
-    for i in range(heard.shape[0]):
-        u = heard[i]
-        v = recommended[u] * fade
-        recommended[u] = v
-        if forget:
-            if v == 0:
-                is_heard[u] = False
-            else:
-                keep[n] = u
-                n += 1
-    return n
+    those whose memory underflowed to 0: returns how many of ``heard`` are kept in ``keep``
+    (``keep`` may be ``heard`` itself). Parallel over :data:`NCHUNK` chunks: each keeps its
+    users from its own start, and the chunks are joined in order after the loop."""
+    n = heard.shape[0]
+    nk = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids, keep_c = heard[lo:hi], keep[lo:hi]
+        k = 0
+        for i in range(ids.shape[0]):
+            u = ids[i]
+            v = recommended[u] * fade
+            recommended[u] = v
+            if forget:
+                if v == 0:
+                    is_heard[u] = False
+                else:
+                    keep_c[k] = u
+                    k += 1
+        nk[c] = k
+    total = 0
+    if forget:
+        for c in range(NCHUNK):
+            lo = n * c // NCHUNK
+            for t in range(nk[c]):
+                keep[total + t] = keep[lo + t]
+            total += nk[c]
+    return total
 
 
 # exp(0) is 1 exactly (the kernels' owners outside the private domain get x exp(0) = x 1,
@@ -59,7 +75,7 @@ def _fade(heard, recommended, fade, is_heard, forget, keep):  # pragma: no cover
 _EXP0_IS_1 = bool((np.exp(np.zeros(67, dtype=np.float32)) == 1).all())
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, activity, lift,
                   neutral, hazard, g):  # pragma: no cover - compiled
     """The owners' hazard before the private domain's amplification, float32: ``(sat[ids] *
@@ -67,38 +83,58 @@ def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, activ
     ``base`` (the clock's rider), into ``hazard``; the exponent of the amplification, ``lift x
     (group_activity - neutral)`` for members and 0 for the others (and for ``lift`` 0), into
     ``g``. The lines of :meth:`Referral._advance_numpy` from ``_satisfaction_factor`` to
-    ``g``, over every owner instead of the members' positions (no branch)."""
+    ``g``, over every owner instead of the members' positions (no branch). Parallel over
+    :data:`NCHUNK` chunks."""
     zero = np.float32(0.0)
     amplify = lift != 0
-    for i in range(ids.shape[0]):
-        u = ids[i]
-        if power == 4:
-            r = sat[u] * inv_pivot
-            r = r * r
-            r = r * r
-        elif power == 2:
-            r = sat[u] * inv_pivot
-            r = r * r
-        else:
-            r = factor[i]
-        hazard[i] = r * base[i]
-        x = lift * (activity[u] - neutral)
-        g[i] = x if amplify and state[u] == member else zero
+    n = ids.shape[0]
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids_c, base_c, hazard_c, g_c = ids[lo:hi], base[lo:hi], hazard[lo:hi], g[lo:hi]
+        factor_c = factor[lo:hi] if power != 4 and power != 2 else factor
+        for i in range(ids_c.shape[0]):
+            u = ids_c[i]
+            if power == 4:
+                r = sat[u] * inv_pivot
+                r = r * r
+                r = r * r
+            elif power == 2:
+                r = sat[u] * inv_pivot
+                r = r * r
+            else:
+                r = factor_c[i]
+            hazard_c[i] = r * base_c[i]
+            x = lift * (activity[u] - neutral)
+            g_c[i] = x if amplify and state[u] == member else zero
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _advance(hazard, amp, left, out):  # pragma: no cover - compiled
     """``hazard *= amp`` (float32; ``amp`` = exp(g), 1 outside the private domain), then the
     clock's advance on the compact hazard left: ``left -= hazard``, the positions whose
-    ``left <= 0`` into ``out`` in order; returns how many."""
-    for i in range(left.shape[0]):
-        left[i] = left[i] - np.float64(hazard[i] * amp[i])
-    n = 0
-    for i in range(left.shape[0]):
-        if left[i] <= 0:
-            out[n] = i
-            n += 1
-    return n
+    ``left <= 0`` into ``out`` in order; returns how many. Parallel over :data:`NCHUNK`
+    chunks, each listing its positions from its own start in ``out`` (as long as ``left``),
+    joined in order after the loop."""
+    n = left.shape[0]
+    nf = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        h_c, amp_c, left_c, out_c = hazard[lo:hi], amp[lo:hi], left[lo:hi], out[lo:hi]
+        k = 0
+        for i in range(left_c.shape[0]):
+            v = left_c[i] - np.float64(h_c[i] * amp_c[i])
+            left_c[i] = v
+            if v <= 0:
+                out_c[k] = lo + i
+                k += 1
+        nf[c] = k
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(nf[c]):
+            out[total + t] = out[lo + t]
+        total += nf[c]
+    return total
 
 
 @jit.kernel

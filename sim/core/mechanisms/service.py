@@ -50,6 +50,7 @@ import numpy as np
 from sim.core import jit
 from sim.core.clocks import IndexedClock
 from sim.core.columns import MEMBER, unique
+from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import (
     COUNT,
     FIXED,
@@ -68,63 +69,91 @@ NO_CAPACITY_WAIT = 365.0  # days reported as the wait when nobody answers
 N_CHANNEL_SLOTS = 128  # channel counts the members' kernel keeps (the int8 column's range)
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _members_day(members, sat, mean, reversion, channel, counts, after, after_q, use_after,
                  reach, promo, use_promo, rate32, rate64, advance, R, fired):  # pragma: no cover
     """One pass over the (sorted, unique) members fusing ``Service.step``'s numpy lines:
 
     * ``sat = satisfaction[members]; satisfaction[members] = sat + (mean - sat) * reversion``
       (float32 throughout);
-    * ``_staff``'s ``np.bincount(channel[members])`` (into ``counts``);
+    * ``_staff``'s ``np.bincount(channel[members])`` (into ``counts[chunk]``, summed by the
+      caller);
     * ``_incidents``' hazard: ``rate + after_sale[members]`` (float32, when ``use_after``;
       ``after_sale[members] = after * after_q``), ``+ promo * reach[channel[members]]``
       (float32, when ``use_promo``), or the float64 ``rate`` alone when neither;
     * the incident clock's advance when ``advance``: ``left -= hazard`` in float64 on its
       compact hazard left (``R``, in members' order: :class:`IndexedClock`), and the members
       with ``left <= 0`` written to ``fired`` in members' order (their count is returned).
+
+    Parallel over :data:`NCHUNK` chunks of the members; each lists its fired from its own
+    start in ``fired`` (as long as the members), joined in order after the loop.
     """
-    n = 0
-    for j in range(members.shape[0]):
-        i = members[j]
-        s = sat[i]
-        sat[i] = s + (mean - s) * reversion
-        c = channel[i]
-        counts[c] += 1
-        h64 = rate64
-        if use_after or use_promo:
-            h = rate32
-            if use_after:
-                a = after[i]
-                h = h + a
-                after[i] = a * after_q
-            if use_promo:
-                h = h + promo * reach[c]
-            h64 = np.float64(h)
-        if advance:
-            left = R[j] - h64
-            R[j] = left
-            if left <= 0:
-                fired[n] = i
-                n += 1
-    return n
+    n = members.shape[0]
+    nf = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids, slots, left_c, fired_c = members[lo:hi], counts[c], R[lo:hi], fired[lo:hi]
+        k = 0
+        for j in range(ids.shape[0]):
+            i = ids[j]
+            s = sat[i]
+            sat[i] = s + (mean - s) * reversion
+            ch = channel[i]
+            slots[ch] += 1
+            h64 = rate64
+            if use_after or use_promo:
+                h = rate32
+                if use_after:
+                    a = after[i]
+                    h = h + a
+                    after[i] = a * after_q
+                if use_promo:
+                    h = h + promo * reach[ch]
+                h64 = np.float64(h)
+            if advance:
+                left = left_c[j] - h64
+                left_c[j] = left
+                if left <= 0:
+                    fired_c[k] = i
+                    k += 1
+        nf[c] = k
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(nf[c]):
+            fired[total + t] = fired[lo + t]
+        total += nf[c]
+    return total
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _fade(told, wom, decay, is_told):  # pragma: no cover - compiled
     """``wom *= decay`` on the users of the sorted index ``told`` (the others hold 0, and
     0 x decay = 0); the index keeps, in place, those still nonzero (their count is
-    returned) and ``is_told`` forgets the others."""
-    n = 0
-    for j in range(told.shape[0]):
-        i = told[j]
-        w = wom[i] * decay
-        wom[i] = w
-        if w != 0:
-            told[n] = i
-            n += 1
-        else:
-            is_told[i] = False
-    return n
+    returned) and ``is_told`` forgets the others. Parallel over :data:`NCHUNK` chunks, each
+    keeping its users from its own start, joined in order after the loop."""
+    n = told.shape[0]
+    nk = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        ids = told[n * c // NCHUNK:n * (c + 1) // NCHUNK]
+        k = 0
+        for j in range(ids.shape[0]):
+            i = ids[j]
+            w = wom[i] * decay
+            wom[i] = w
+            if w != 0:
+                ids[k] = i
+                k += 1
+            else:
+                is_told[i] = False
+        nk[c] = k
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(nk[c]):
+            told[total + t] = told[lo + t]
+        total += nk[c]
+    return total
 
 
 def knowledge_base_halvings(resolve_prob: float, base: float) -> float:
@@ -310,7 +339,7 @@ class Service(MemberClockMechanism):
         fused = type(self.clock) is IndexedClock  # its advance is reproduced inline
         self.clock.align(members)
         advance = fused and (use_after or use_promo or not self.rate <= 0)
-        counts = np.zeros(N_CHANNEL_SLOTS, dtype=np.int64)
+        counts = np.zeros((NCHUNK, N_CHANNEL_SLOTS), dtype=np.int64)
         out = np.empty(len(members) if advance else 0, dtype=members.dtype)
         # numpy's dtypes: a Python float meets float32 arrays as float32 (rate + after_sale,
         # promo_questions * reach); the rate alone is subtracted from R as float64
@@ -318,6 +347,7 @@ class Service(MemberClockMechanism):
                          u.after_sale, self.after_q, use_after and fused, self.reach,
                          np.float32(sv.promo_questions), use_promo and fused,
                          np.float32(self.rate), float(self.rate), advance, self.clock._left, out)
+        counts = counts.sum(axis=0)
         used = np.flatnonzero(counts)
         size = max(len(self.productivity), int(used[-1]) + 1 if len(used) else 0)
         capacity = self._staff(members, counts[:size])  # np.bincount's length

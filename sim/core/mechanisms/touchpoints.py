@@ -39,6 +39,7 @@ from sim.core.columns import (
     TOUCH_REACH,
     TOUCH_STAFF,
 )
+from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import LEVEL, MONEY, STOCK, Mechanism, Result
 from sim.core.mechanisms.shared import per_day, staff_channel
 
@@ -49,12 +50,15 @@ HOLDS = [(SETS & bit) > 0 for bit in (TOUCH_STAFF, TOUCH_GROUP, TOUCH_OFFICIAL, 
 MULTI = np.array([bin(s & TOUCH_REACH).count("1") >= 2 for s in range(16)])
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _count_sets(members, touch, counts):  # pragma: no cover - compiled
-    """``counts += np.bincount(touch[members])`` in one pass (``counts``: one slot per
-    value of the uint8 column)."""
-    for j in range(members.shape[0]):
-        counts[touch[members[j]]] += 1
+    """``np.bincount(touch[members])`` in one pass, parallel over :data:`NCHUNK` chunks:
+    into ``counts[chunk]`` (one slot per value of the uint8 column), summed by the caller."""
+    n = members.shape[0]
+    for c in prange(NCHUNK):
+        ids, slots = members[n * c // NCHUNK:n * (c + 1) // NCHUNK], counts[c]
+        for j in range(ids.shape[0]):
+            slots[touch[ids[j]]] += 1
 
 
 class Touchpoints(Mechanism):
@@ -110,8 +114,9 @@ class Touchpoints(Mechanism):
 
     def report(self, day: int, members: np.ndarray) -> dict[str, float]:
         if jit.use(len(members)):
-            counts = np.zeros(256, dtype=np.int64)
-            _count_sets(members, self.users.touch, counts)
+            chunks = np.zeros((NCHUNK, 256), dtype=np.int64)
+            _count_sets(members, self.users.touch, chunks)
+            counts = chunks.sum(axis=0)
             held = np.flatnonzero(counts)  # bincount's length: minlength, or the largest + 1
             counts = counts[:max(16, held[-1] + 1 if len(held) else 0)]
         else:
