@@ -10,11 +10,15 @@ in them, which a 1-worker sweep does not do: joblib runs it in the main process)
 
 The sweep is ``strategy=promotion_heavy,service_led`` x ``seed`` (phone market, every
 mechanism on) through ``python -m sim -m ... hydra/launcher=joblib hydra.launcher.n_jobs=N``,
-each into its own sweep dir under ``--root``. The wall time of each sweep is the whole
+each into its own sweep dir under ``--root``. The 1-worker sweep runs twice: on numba's
+threads (its runs' member passes use every core, sim/core/jit.py) and on one thread
+(``NUMBA_NUM_THREADS=1``: what the processes alone scale from); a 2-worker sweep's workers
+run one thread each on 2 cores (joblib sets ``NUMBA_NUM_THREADS`` to cores // workers).
+The wall time of each sweep is the whole
 command (start-up, the workers' imports, every run, writing outputs). Each run's
 ``summary.json`` must agree between the two sweeps in every number but the timings, which
-is what common random numbers promise: a run's numbers do not depend on where or beside
-what it ran. Results go to ``--out`` (JSON); docs/benchmarks.md records a run.
+is what common random numbers promise: a run's numbers do not depend on where, beside
+what or on how many threads it ran. Results go to ``--out`` (JSON); docs/benchmarks.md records a run.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ ROOT = HERE.parent
 VOLATILE = {"timing", "version", "code_version", "run_dir", "created", "host"}
 
 
-def sweep(n_jobs: int, args, sweep_dir: Path) -> float:
+def sweep(n_jobs: int, args, sweep_dir: Path, threads: int | None = None) -> float:
     if sweep_dir.exists():
         shutil.rmtree(sweep_dir)
     cmd = [sys.executable, "-m", "sim", "-m", "strategy=promotion_heavy,service_led",
@@ -41,9 +45,13 @@ def sweep(n_jobs: int, args, sweep_dir: Path) -> float:
            f"days={args.days}", "market=phone", "output.figures=false", "output.progress=false",
            "hydra/launcher=joblib", f"hydra.launcher.n_jobs={n_jobs}",
            f"hydra.sweep.dir={sweep_dir}", *args.set]
-    print(f"{n_jobs} worker(s): {' '.join(cmd[1:])}", flush=True)
+    env = dict(os.environ)
+    if threads:
+        env["NUMBA_NUM_THREADS"] = str(threads)
+    print(f"{n_jobs} worker(s){f' on {threads} thread(s)' if threads else ''}: "
+          f"{' '.join(cmd[1:])}", flush=True)
     t0 = time.perf_counter()
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise SystemExit(f"sweep failed ({n_jobs} workers):\n{out.stderr[-4000:]}")
@@ -93,31 +101,37 @@ def main() -> None:
         print(f"  fixed cost of the sweep (its runs of 2,000 users x 5 days): 1 worker "
               f"{fixed[1]:.1f} s, 2 workers {fixed[2]:.1f} s", flush=True)
     walls, found = {}, {}
-    for n_jobs in (1, 2):
-        d = root / f"{n_jobs}workers"
-        walls[n_jobs] = sweep(n_jobs, a, d)
-        found[n_jobs] = summaries(d)
-        print(f"  {len(found[n_jobs])} runs in {walls[n_jobs]:.1f} s", flush=True)
-    runs = sorted(found[1])
-    if runs != sorted(found[2]) or not runs:
-        raise SystemExit(f"the sweeps made different runs: {runs} vs {sorted(found[2])}")
+    for key, n_jobs, threads in (("1", 1, None), ("1x1", 1, 1), ("2", 2, None)):
+        d = root / f"{key}workers"
+        walls[key] = sweep(n_jobs, a, d, threads)
+        found[key] = summaries(d)
+        print(f"  {len(found[key])} runs in {walls[key]:.1f} s", flush=True)
+    runs = sorted(found["1"])
+    if any(runs != sorted(found[k]) for k in found) or not runs:
+        raise SystemExit(f"the sweeps made different runs: { {k: sorted(v) for k, v in found.items()} }")
     differ = []
     for r in runs:
-        a1, a2 = numbers(found[1][r]), numbers(found[2][r])
-        bad = sorted(k for k in set(a1) | set(a2)
-                     if a1.get(k) != a2.get(k) and not (a1.get(k) != a1.get(k)
-                                                        and a2.get(k) != a2.get(k)))  # nan
-        if bad:
-            differ.append((r, bad[:5]))
-    speedup = walls[1] / walls[2]
-    compute = {n: sum(found[n][r].get("timing", {}).get("run_s", 0.0) for r in runs) for n in (1, 2)}
-    print(f"{len(runs)} runs of {a.users:,} users x {a.days} days: 1 worker {walls[1]:.1f} s, "
-          f"2 workers {walls[2]:.1f} s, speedup {speedup:.2f}x (target >= 1.8x on 2 cores); "
+        for k in ("1x1", "2"):
+            a1, a2 = numbers(found["1"][r]), numbers(found[k][r])
+            bad = sorted(x for x in set(a1) | set(a2)
+                         if a1.get(x) != a2.get(x) and not (a1.get(x) != a1.get(x)
+                                                            and a2.get(x) != a2.get(x)))  # nan
+            if bad:
+                differ.append((r, k, bad[:5]))
+    speedup = walls["1x1"] / walls["2"]
+    speedup_threads = walls["1"] / walls["2"]
+    compute = {k: sum(found[k][r].get("timing", {}).get("run_s", 0.0) for r in runs)
+               for k in found}
+    print(f"{len(runs)} runs of {a.users:,} users x {a.days} days: 1 worker on 1 thread "
+          f"{walls['1x1']:.1f} s, 1 worker on numba's threads {walls['1']:.1f} s, 2 workers "
+          f"{walls['2']:.1f} s; speedup {speedup:.2f}x over 1 worker on 1 thread (target >= "
+          f"1.8x on 2 cores), {speedup_threads:.2f}x over 1 worker on its threads; "
           + ("every number the same" if not differ else f"DIFFERENT numbers: {differ}")
-          + f"; the runs' own time summed: {compute[1]:.1f} s vs {compute[2]:.1f} s")
+          + "; the runs' own time summed: "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in compute.items()))
     result = {"users": a.users, "days": a.days, "seeds": a.seeds, "runs": len(runs),
-              "wall_s": {str(k): v for k, v in walls.items()}, "speedup": speedup,
-              "runs_s": {str(k): v for k, v in compute.items()},
+              "wall_s": walls, "speedup": speedup, "speedup_over_threads": speedup_threads,
+              "runs_s": compute,
               "fixed_s": {str(k): v for k, v in fixed.items()},
               "same_numbers": not differ, "differences": differ, "cores": os.cpu_count(),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}

@@ -136,7 +136,7 @@ def test_fired_lists_keep_the_index_order_across_chunks(n, monkeypatch):
         assert 0 < len(fired) < n
 
 
-@pytest.mark.parametrize("n", [0, 1, 5, 1000])
+@pytest.mark.parametrize("n", [0, 1, 5, 1000, 20000])
 def test_insert_and_delete_are_numpys(n, monkeypatch):
     monkeypatch.setattr(jit, "MODE", "numba")
     rng = np.random.default_rng(n)
@@ -158,6 +158,37 @@ def test_insert_and_delete_are_numpys(n, monkeypatch):
     f = rng.random(n).astype(np.float32)
     at = np.sort(rng.integers(0, n + 1, 4))
     assert np.array_equal(jit.insert(f, at, np.arange(4.0)), np.insert(f, at, np.arange(4.0)))
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 5000])
+def test_splice_across_chunks_is_numpys(n, monkeypatch):
+    """The splice runs in chunks of the kept elements: runs of deletions and of insertions
+    across chunk bounds, at both ends, everything deleted, repeated deletions (np.delete
+    deletes once) and repeated insertion points."""
+    monkeypatch.setattr(jit, "MODE", "numba")
+    rng = np.random.default_rng(n)
+    arr = np.arange(n, dtype=np.int64) * 3
+    kept = np.arange(n)
+    cases = [
+        (kept[: n // 2], np.zeros(0, np.int64)),                   # a run of deletions
+        (kept[n // 3:], np.full(7, n // 3)),                        # delete the tail, add after
+        (kept, np.zeros(5, np.int64)),                              # everything deleted
+        (kept[:0], np.sort(np.r_[np.zeros(3), np.full(3, n), rng.integers(0, n + 1, 50)])),
+        (np.sort(rng.choice(n, n // 7, replace=False)), None),
+    ]
+    for pos, at in cases:
+        pos = pos.astype(np.int64)
+        if at is None:
+            at = np.sort(rng.integers(0, n - len(pos) + 1, max(1, n // 5)))
+        at = at.astype(np.int64)
+        values = -np.arange(1, len(at) + 1)
+        assert np.array_equal(jit.splice(arr, pos, at, values),
+                              np.insert(np.delete(arr, pos), at, values)), (len(pos), len(at))
+        if len(at):
+            assert np.array_equal(jit.insert(arr, at, values), np.insert(arr, at, values))
+        if len(pos):
+            twice = np.sort(np.r_[pos, pos[: len(pos) // 2]])
+            assert np.array_equal(jit.delete(arr, twice), np.delete(arr, twice))
 
 
 def test_a_preloaded_process_draws_compiled_at_any_size_with_the_same_numbers(make_config,

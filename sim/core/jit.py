@@ -180,7 +180,7 @@ def insert(arr: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
             or at[0] < 0 or at[-1] > len(arr)):
         return np.insert(arr, at, values)
     out = np.empty(len(arr) + len(at), dtype=arr.dtype)
-    _splice_sorted(arr, _NONE, at.astype(np.int64, copy=False),
+    _splice_chunks(arr, _NONE, at.astype(np.int64, copy=False),
                    np.asarray(values, dtype=arr.dtype), out)
     return out
 
@@ -192,49 +192,67 @@ def delete(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
             or pos.dtype.kind not in "iu" or not _monotone(pos)
             or pos[0] < 0 or pos[-1] >= len(arr)):
         return np.delete(arr, pos)
-    out = np.empty(len(arr), dtype=arr.dtype)
-    n = _splice_sorted(arr, pos.astype(np.int64, copy=False), _NONE, arr[:0], out)
-    return out[:n]
+    if not _strict(pos):  # a repeated position deletes once
+        pos = pos[np.concatenate(([True], pos[1:] != pos[:-1]))]
+    out = np.empty(len(arr) - len(pos), dtype=arr.dtype)
+    _splice_chunks(arr, pos.astype(np.int64, copy=False), _NONE, arr[:0], out)
+    return out
 
 
-@kernel
-def _splice_sorted(arr, pos, at, values, out):  # pragma: no cover - compiled
-    """``out = np.insert(np.delete(arr, pos), at, values)`` by block copies between the
-    positions (memory-speed runs, no per-element branch)."""
-    n, m, k = arr.shape[0], pos.shape[0], at.shape[0]
-    i = 0  # read position in arr
-    o = 0  # write position in out
-    kept = 0  # elements of arr kept so far: the position in the array after deletion
-    j = 0  # next position to delete
-    a = 0  # next value to insert
-    while True:
-        while a < k and at[a] == kept:  # insertions before the next kept element
-            out[o] = values[a]
-            o += 1
-            a += 1
-        while j < m and pos[j] == i:  # deletions (a repeated position deletes once)
-            while j < m and pos[j] == i:
-                j += 1
-            i += 1
-            if a < k and at[a] == kept:
+@kernel(parallel=True)
+def _splice_chunks(arr, pos, at, values, out):  # pragma: no cover - compiled
+    """``out = np.insert(np.delete(arr, pos), at, values)`` for strictly ascending ``pos``
+    and ascending ``at``, in parallel over :data:`NCHUNK` chunks of the kept elements
+    (``arr`` less ``pos``). Chunk ``c`` holds the
+    kept elements ``[K0, K1)`` and the values inserted before them (``K0 <= at < K1``; the
+    last chunk also those at the end); where it starts reading and writing follows from two
+    binary searches: kept element ``k`` is ``arr[k + #(pos[j] - j <= k)]`` and lands at
+    ``out[k + #(at <= k)]``, inserted value ``a`` at ``out[at[a] + a]``. Block copies between
+    the positions (memory-speed runs, no per-element branch)."""
+    n, m, na = arr.shape[0], pos.shape[0], at.shape[0]
+    kept = n - m
+    for c in prange(NCHUNK):
+        k0, k1 = kept * c // NCHUNK, kept * (c + 1) // NCHUNK
+        last = c == NCHUNK - 1
+        lo, hi = 0, m  # deletions before kept element k0: pos[j] - j <= k0
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if pos[mid] - mid <= k0:
+                lo = mid + 1
+            else:
+                hi = mid
+        j = lo
+        lo, hi = 0, na  # insertions before this chunk: at < k0
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if at[mid] < k0:
+                lo = mid + 1
+            else:
+                hi = mid
+        a = lo
+        i = k0 + j  # read position in arr
+        o = k0 + a  # write position in out
+        k = k0
+        while True:
+            while a < na and at[a] == k and (k < k1 or last):  # inserted before kept k
+                out[o] = values[a]
+                o += 1
+                a += 1
+            if k >= k1:
                 break
-        if a < k and at[a] == kept:
-            continue
-        if i >= n:
-            break
-        stop = pos[j] if j < m else n
-        if a < k and i + (at[a] - kept) < stop:
-            stop = i + (at[a] - kept)
-        run = stop - i
-        out[o:o + run] = arr[i:stop]
-        o += run
-        kept += run
-        i = stop
-    while a < k:
-        out[o] = values[a]
-        o += 1
-        a += 1
-    return o
+            while j < m and pos[j] == i:  # deleted before kept k
+                i += 1
+                j += 1
+            stop = k1
+            if a < na and at[a] < stop:
+                stop = at[a]
+            if j < m and pos[j] - j < stop:
+                stop = pos[j] - j
+            run = stop - k
+            out[o:o + run] = arr[i:i + run]
+            o += run
+            i += run
+            k = stop
 
 
 def splice(arr: np.ndarray, pos: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -249,7 +267,7 @@ def splice(arr: np.ndarray, pos: np.ndarray, at: np.ndarray, values: np.ndarray)
             or (len(at) and (not _monotone(at) or at[0] < 0 or at[-1] > n))):
         return np.insert(np.delete(arr, pos), at, values)
     out = np.empty(n + len(at), dtype=arr.dtype)
-    _splice_sorted(arr, pos.astype(np.int64, copy=False), at.astype(np.int64, copy=False),
+    _splice_chunks(arr, pos.astype(np.int64, copy=False), at.astype(np.int64, copy=False),
                    np.asarray(values, dtype=arr.dtype), out)
     return out
 
