@@ -77,6 +77,7 @@ def test_kernels_give_the_same_numbers_on_one_thread_and_two(case, make_config, 
         pytest.skip("numba has one thread here")
     import numba
 
+    monkeypatch.setattr(jit, "PARALLEL_MIN", 0)  # every kernel call threaded at 2 threads
     before = numba.get_num_threads()
     try:
         jit.set_threads(1)
@@ -96,6 +97,7 @@ def test_models_in_two_python_threads_give_their_own_numbers(make_config, monkey
     parallel kernels take turns (one launch at a time) and each run gives its numbers."""
     import threading
 
+    monkeypatch.setattr(jit, "PARALLEL_MIN", 0)
     overrides = [*CASES["service_led"], "days=60"]
     reference = run(make_config, overrides, "numba", monkeypatch)
     models = [SiyuModel(make_config(*overrides)) for _ in range(2)]
@@ -117,6 +119,36 @@ def test_models_in_two_python_threads_give_their_own_numbers(make_config, monkey
         assert differences(model, reference) == []
 
 
+def test_split_gives_the_function_numbers(monkeypatch):
+    """numpy's powers on a promotion day (Purchase._shift), cut into one part per thread and
+    joined: the same array as one call, bit for bit."""
+    if _threads_available() < 2:
+        pytest.skip("numba has one thread here")
+    import numba
+
+    from sim.core.mechanisms.purchase import Purchase
+
+    monkeypatch.setattr(jit, "MODE", "numba")
+    monkeypatch.setattr(jit, "PARALLEL_MIN", 1000)
+    jit.preload()
+    rng = np.random.default_rng(5)
+    n = 30_007
+    scale, a0 = rng.random(n) * 500 + 100, rng.random(n) * 300
+    mult = (1 + rng.random(n)).astype(np.float32)
+    p = Purchase.__new__(Purchase)
+    p.shape = 1.7
+    ref = p._shift(scale, a0, mult)
+    before = numba.get_num_threads()
+    try:
+        jit.set_threads(2)
+        got = jit.split(p._shift, scale, a0, mult)
+        small = jit.split(p._shift, scale[:100], a0[:100], mult[:100])
+    finally:
+        numba.set_num_threads(before)
+    assert got.dtype == ref.dtype and np.array_equal(got, ref)
+    assert np.array_equal(small, ref[:100])
+
+
 @pytest.mark.parametrize("n", [1, 63, 64, 65, 1000])
 def test_fired_lists_keep_the_index_order_across_chunks(n, monkeypatch):
     """A parallel kernel's chunks list their fired users from their own start; the joined
@@ -124,6 +156,7 @@ def test_fired_lists_keep_the_index_order_across_chunks(n, monkeypatch):
     from sim.core.clocks import advance_column
 
     monkeypatch.setattr(jit, "MODE", "numba")
+    monkeypatch.setattr(jit, "PARALLEL_MIN", 0)
     rng = np.random.default_rng(n)
     R = rng.exponential(size=3 * n + 3)
     ids = np.sort(rng.choice(len(R), n, replace=False)).astype(np.int64)
@@ -164,8 +197,9 @@ def test_insert_and_delete_are_numpys(n, monkeypatch):
 def test_splice_across_chunks_is_numpys(n, monkeypatch):
     """The splice runs in chunks of the kept elements: runs of deletions and of insertions
     across chunk bounds, at both ends, everything deleted, repeated deletions (np.delete
-    deletes once) and repeated insertion points."""
+    deletes once) and repeated insertion points; threaded from any size."""
     monkeypatch.setattr(jit, "MODE", "numba")
+    monkeypatch.setattr(jit, "PARALLEL_MIN", 0)
     rng = np.random.default_rng(n)
     arr = np.arange(n, dtype=np.int64) * 3
     kept = np.arange(n)

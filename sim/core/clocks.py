@@ -73,7 +73,7 @@ class Clock:
         self.start(ids)
 
 
-@jit.kernel(parallel=True)
+@jit.kernel(parallel=True, size=1)
 def _advance(R, ids, hazard, one, fired):  # pragma: no cover - compiled
     """Fuses :meth:`Clock.advance`'s ``left = R[ids]; left -= hazard; R[ids] = left;
     ids[left <= 0]`` for strictly increasing ``ids`` (no repeats, so updating ``R`` in

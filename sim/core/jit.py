@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import threading
+import types
 from collections.abc import Callable
 
 import numpy as np
@@ -49,6 +50,7 @@ if MODE not in MODES:
     raise ValueError(f"SIYU_KERNELS={MODE!r} is not allowed; allowed: {', '.join(MODES)}")
 MIN_SIZE = 50_000  # elements: below this numpy's per-call overhead is not what costs
 NCHUNK = 64  # chunks of a parallel kernel's loop: fixed, so results never depend on threads
+PARALLEL_MIN = 100_000  # elements: a shorter loop runs on one thread (no launch to pay)
 
 try:  # numba is a dependency; without it (a partial install) the numpy path runs
     import importlib.util
@@ -98,6 +100,13 @@ def threads() -> int:
     return int(numba.get_num_threads())
 
 
+def _quiet_openmp() -> None:
+    """GNU OpenMP's idle threads spin for a while after each parallel loop, taking the core
+    from whatever else runs (another run, a test worker); they wait asleep unless the user
+    chose otherwise (``OMP_WAIT_POLICY``, read when numba first loads OpenMP)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def set_threads(n: int) -> None:
     """Run parallel kernels on ``n`` threads (at most numba's ``NUMBA_NUM_THREADS``): a
     process that runs several models at once on one machine (a forked pool's worker) sets 1.
@@ -107,33 +116,71 @@ def set_threads(n: int) -> None:
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
 
 
-class _Lazy:
-    """A function compiled by numba on its first call (numba is imported then too)."""
+_POOL = None  # threads for numpy's elementwise work (split)
 
-    def __init__(self, fn: Callable, parallel: bool = False):
+
+def split(fn: Callable, *arrays: np.ndarray) -> np.ndarray:
+    """``fn(*arrays)`` for a numpy function computed element by element (powers, ``exp``:
+    the functions kept in numpy for their numbers), on this process's :func:`threads`: the
+    arrays cut into as many parts, each computed in its own Python thread (numpy releases
+    the GIL in its loops) and the results joined in order, so the numbers are ``fn``'s.
+    Below :data:`PARALLEL_MIN` elements or on one thread, ``fn(*arrays)``."""
+    n, t = len(arrays[0]), threads()
+    if t < 2 or n < PARALLEL_MIN or MODE == "numpy":
+        return fn(*arrays)
+    global _POOL
+    if _POOL is None or _POOL._max_workers < t:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(t, thread_name_prefix="siyu-split")
+    cuts = [n * k // t for k in range(t + 1)]
+    parts = _POOL.map(lambda k: fn(*(a[cuts[k]:cuts[k + 1]] for a in arrays)), range(t))
+    return np.concatenate(list(parts))
+
+
+class _Lazy:
+    """A function compiled by numba on its first call (numba is imported then too).
+
+    A parallel kernel is compiled twice: with numba's threads, for loops of at least
+    :data:`PARALLEL_MIN` elements when this thread has two or more, and without (``prange``
+    is then ``range``: the same chunks in order, no thread started) for the others, so the
+    many small calls of a small run or a test cost no thread launch."""
+
+    def __init__(self, fn: Callable, parallel: bool = False, size: int = 0):
         self.py = fn  # the plain Python function (readable; slow)
         self.parallel = parallel
+        self.size = size  # the argument whose length is the loop's
         self._compiled: Callable | None = None
+        self._threaded: Callable | None = None
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
 
     def __call__(self, *args):
-        f = self._compiled
-        if f is None:
-            f = self._compile()
-        if self.parallel:
+        if self.parallel and len(args[self.size]) >= PARALLEL_MIN and threads() > 1:
+            f = self._threaded
+            if f is None:
+                f = self._threaded = self._compile(True)
             with _LAUNCH:
                 return f(*args)
+        f = self._compiled
+        if f is None:
+            f = self._compiled = self._compile(False)
         return f(*args)
 
-    def _compile(self) -> Callable:
+    def _compile(self, threaded: bool) -> Callable:
         import numba
 
         global _loaded
+        fn = self.py
+        if threaded:
+            _quiet_openmp()
         if self.parallel:
-            self.py.__globals__["prange"] = numba.prange  # still range when run as Python
-        f = self._compiled = numba.njit(cache=True, nogil=True, error_model="numpy",
-                                        parallel=self.parallel)(self.py)
+            fn.__globals__["prange"] = numba.prange  # still range when run as Python
+            # the two compilations are cached apart (numba's cache is per qualified name)
+            fn = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__,
+                                    fn.__defaults__, fn.__closure__)
+            fn.__qualname__ = f"{self.py.__qualname__}_{'threads' if threaded else 'serial'}"
+        f = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=threaded)(fn)
         _loaded = True
         return f
 
@@ -152,13 +199,14 @@ def preload() -> None:
     _loaded = True
 
 
-def kernel(fn: Callable | None = None, *, parallel: bool = False):
+def kernel(fn: Callable | None = None, *, parallel: bool = False, size: int = 0):
     """Decorate a loop written for numba's nopython mode; compiled lazily, cached on disk.
     ``parallel=True``: its outer loop is ``for c in prange(NCHUNK)`` over fixed chunks
-    (:func:`chunk`), each writing only its own outputs."""
+    (:func:`chunk`), each writing only its own outputs; ``size``: the argument whose length
+    is the loop's (threads from :data:`PARALLEL_MIN` elements)."""
     if fn is None:
-        return lambda f: _Lazy(f, parallel)
-    return _Lazy(fn, parallel)
+        return lambda f: _Lazy(f, parallel, size)
+    return _Lazy(fn, parallel, size)
 
 
 # ---------------------------------------------------------------- sorted-index upkeep

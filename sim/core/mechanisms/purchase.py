@@ -50,68 +50,103 @@ import numpy as np
 from sim.core import jit
 from sim.core.clocks import DueCalendar
 from sim.core.columns import MEMBER, PROSPECT, unique
+from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import COUNT, MONEY, SIGNAL, Column, Mechanism, Result
 from sim.core.mechanisms.shared import prospect_friends
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _pull_gather(ids, need_scale, need_start, need_due, deal_prone, deal_drift, yesterday,
                  accel, scale, a0, mult, due):  # pragma: no cover - compiled
     """The gathers of ``_pull_forward`` and its caller in one pass over ``ids``:
     ``scale = need_scale[ids].astype(np.float64)``, ``a0 = np.maximum(day - 1 -
     need_start[ids], 0.0)`` (``yesterday`` = float64(day - 1)), ``mult = 1.0 + accel *
     _deal(ids)`` (float32; ``accel`` = float32(acceleration x depth)) and ``due =
-    need_due[ids]`` (the due days before the promotion)."""
+    need_due[ids]`` (the due days before the promotion). Parallel over :data:`NCHUNK`
+    chunks."""
     one = np.float32(1.0)
-    for j in range(ids.shape[0]):
-        i = ids[j]
-        scale[j] = np.float64(need_scale[i])
-        a = yesterday - need_start[i]
-        if a < 0.0:  # np.maximum(a, 0.0): a NaN stays
-            a = 0.0
-        a0[j] = a
-        d = deal_prone[i] + deal_drift[i]
-        if d > one:  # np.minimum(d, 1): a NaN stays
-            d = one
-        mult[j] = one + accel * d
-        due[j] = need_due[i]
+    n = ids.shape[0]
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids_c, scale_c, a0_c, mult_c, due_c = (ids[lo:hi], scale[lo:hi], a0[lo:hi],
+                                               mult[lo:hi], due[lo:hi])
+        for j in range(ids_c.shape[0]):
+            i = ids_c[j]
+            scale_c[j] = np.float64(need_scale[i])
+            a = yesterday - need_start[i]
+            if a < 0.0:  # np.maximum(a, 0.0): a NaN stays
+                a = 0.0
+            a0_c[j] = a
+            d = deal_prone[i] + deal_drift[i]
+            if d > one:  # np.minimum(d, 1): a NaN stays
+                d = one
+            mult_c[j] = one + accel * d
+            due_c[j] = need_due[i]
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _pull_scatter(ids, shift, need_start, need_due, moved, moved_due):  # pragma: no cover
     """The scatters of ``_pull_forward`` in one pass over ``ids``: ``need_start[ids] -=
     shift``, ``need_due[ids] -= shift``, and the ids whose due day changed (``np.ceil``
     differs) written to ``moved`` with their new due day (in ids' order; the count is
-    returned)."""
-    n = 0
-    for j in range(ids.shape[0]):
-        i = ids[j]
-        need_start[i] = need_start[i] - shift[j]
-        before = need_due[i]
-        after = before - shift[j]
-        need_due[i] = after
-        if np.ceil(after) != np.ceil(before):
-            moved[n] = i
-            moved_due[n] = after
-            n += 1
-    return n
+    returned). Parallel over :data:`NCHUNK` chunks, each listing its moved ids from its own
+    start (``moved`` and ``moved_due`` as long as ``ids``), joined in order after the
+    loop."""
+    n = ids.shape[0]
+    nm = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids_c, shift_c, moved_c, due_c = ids[lo:hi], shift[lo:hi], moved[lo:hi], moved_due[lo:hi]
+        k = 0
+        for j in range(ids_c.shape[0]):
+            i = ids_c[j]
+            need_start[i] = need_start[i] - shift_c[j]
+            before = need_due[i]
+            after = before - shift_c[j]
+            need_due[i] = after
+            if np.ceil(after) != np.ceil(before):
+                moved_c[k] = i
+                due_c[k] = after
+                k += 1
+        nm[c] = k
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(nm[c]):
+            moved[total + t] = moved[lo + t]
+            moved_due[total + t] = moved_due[lo + t]
+        total += nm[c]
+    return total
 
 
-@jit.kernel
+@jit.kernel(parallel=True)
 def _below_deal(ids, draws, deal_prone, deal_drift, p, out):  # pragma: no cover - compiled
     """``ids[draws < p * _deal(ids)]`` (``p`` float32, the product float32 as numpy's) into
-    ``out``; the count is returned."""
+    ``out`` (as long as ``ids``); the count is returned. Parallel over :data:`NCHUNK`
+    chunks, each selecting from its own start in ``out``, joined in order after the loop."""
     one = np.float32(1.0)
-    n = 0
-    for j in range(ids.shape[0]):
-        i = ids[j]
-        d = deal_prone[i] + deal_drift[i]
-        if d > one:
-            d = one
-        if draws[j] < p * d:
-            out[n] = i
-            n += 1
-    return n
+    n = ids.shape[0]
+    nk = np.zeros(NCHUNK, np.int64)
+    for c in prange(NCHUNK):
+        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
+        ids_c, draws_c, out_c = ids[lo:hi], draws[lo:hi], out[lo:hi]
+        k = 0
+        for j in range(ids_c.shape[0]):
+            i = ids_c[j]
+            d = deal_prone[i] + deal_drift[i]
+            if d > one:
+                d = one
+            if draws_c[j] < p * d:
+                out_c[k] = i
+                k += 1
+        nk[c] = k
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(nk[c]):
+            out[total + t] = out[lo + t]
+        total += nk[c]
+    return total
 
 
 class Purchase(Mechanism):
@@ -233,7 +268,7 @@ class Purchase(Mechanism):
         mult = np.empty(n, dtype=np.float32)
         _pull_gather(ids, u.need_scale, u.need_start, u.need_due, u.deal_prone, u.deal_drift,
                      np.float64(day - 1), np.float32(accel), scale, a0, mult, due)
-        shift = self._shift(scale, a0, mult)
+        shift = jit.split(self._shift, scale, a0, mult)  # the powers on every thread
         moved = np.empty(n, dtype=self._id_dtype)
         after = np.empty(n)
         k = _pull_scatter(ids, shift, u.need_start, u.need_due, moved, after)
