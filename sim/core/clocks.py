@@ -78,15 +78,16 @@ def _advance(R, ids, hazard, one, fired):  # pragma: no cover - compiled
     """Fuses :meth:`Clock.advance`'s ``left = R[ids]; left -= hazard; R[ids] = left;
     ids[left <= 0]`` for strictly increasing ``ids`` (no repeats, so updating ``R`` in
     place reads what the gather would): one subtraction in float64 per id, as numpy's
-    (a float32 hazard is widened exactly); ``one``: ``hazard[0]`` for every id. Returns the
-    number fired, -1 if ``ids`` is not strictly increasing (nothing is changed then).
-    Parallel over :data:`NCHUNK` chunks, each listing its fired from its own start in
-    ``fired`` (as long as ``ids``), joined in order after the loop."""
+    (a float32 hazard is widened exactly); ``one``: ``hazard[0]`` for every id. Parallel over
+    :data:`NCHUNK` chunks, each listing its fired from its own start in ``fired`` (as long
+    as ``ids``); returns how many each fired, for :func:`sim.core.jit.join`, or -1 first if
+    ``ids`` is not strictly increasing (nothing is changed then)."""
     n = ids.shape[0]
+    nf = np.zeros(NCHUNK, np.int64)
     for j in range(1, n):
         if ids[j] <= ids[j - 1]:
-            return -1
-    nf = np.zeros(NCHUNK, np.int64)
+            nf[0] = -1
+            return nf
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
         ids_c, fired_c = ids[lo:hi], fired[lo:hi]
@@ -100,13 +101,7 @@ def _advance(R, ids, hazard, one, fired):  # pragma: no cover - compiled
                 fired_c[k] = i
                 k += 1
         nf[c] = k
-    total = 0
-    for c in range(NCHUNK):
-        lo = n * c // NCHUNK
-        for t in range(nf[c]):
-            fired[total + t] = fired[lo + t]
-        total += nf[c]
-    return total
+    return nf
 
 
 def advance_column(R: np.ndarray, ids: np.ndarray,
@@ -121,12 +116,12 @@ def advance_column(R: np.ndarray, ids: np.ndarray,
     fired = np.empty(len(ids), dtype=ids.dtype)
     if h.ndim == 0 and h.dtype.kind in "fiu" and h.dtype.itemsize <= 8:
         # numpy widens the scalar the same way
-        n = _advance(R, ids, np.array([float(h)]), True, fired)
+        counts = _advance(R, ids, np.array([float(h)]), True, fired)
     elif h.shape == ids.shape and h.dtype in (np.float32, np.float64):
-        n = _advance(R, ids, h, False, fired)
+        counts = _advance(R, ids, h, False, fired)
     else:
         return None
-    return None if n < 0 else fired[:n].copy()
+    return None if counts[0] < 0 else fired[:jit.join(fired, counts)].copy()
 
 
 class IndexedClock(Clock):

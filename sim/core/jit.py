@@ -209,6 +209,28 @@ def kernel(fn: Callable | None = None, *, parallel: bool = False, size: int = 0)
     return _Lazy(fn, parallel, size)
 
 
+@kernel
+def _join(out, counts):  # pragma: no cover - compiled
+    n = out.shape[0]
+    total = 0
+    for c in range(NCHUNK):
+        lo = n * c // NCHUNK
+        for t in range(counts[c]):
+            out[total + t] = out[lo + t]
+        total += counts[c]
+    return total
+
+
+def join(out: np.ndarray, counts: np.ndarray) -> int:
+    """After a parallel kernel that listed users by chunk: chunk ``c`` of :data:`NCHUNK` over
+    ``len(out)`` elements wrote ``counts[c]`` entries of ``out`` from its own start
+    (:func:`chunk`); move them together in chunk order (each lands at or before where it
+    was) and return how many there are, ``out[:n]``."""
+    if not len(out):
+        return 0
+    return int(_join(out, counts))
+
+
 # ---------------------------------------------------------------- sorted-index upkeep
 
 

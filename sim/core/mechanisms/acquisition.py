@@ -60,8 +60,8 @@ NOBODY = np.zeros(0, dtype=np.int64)
 @jit.kernel(parallel=True)
 def _select(members, column, mask, value, out):  # pragma: no cover - compiled
     """``members[(column[members] & mask) == value]`` into ``out`` (as long as ``members``);
-    the count is returned. Parallel over :data:`NCHUNK` chunks, each selecting from its own
-    start in ``out``, joined in order after the loop."""
+    parallel over :data:`NCHUNK` chunks, each selecting from its own start in ``out``;
+    returns how many each selected, for :func:`sim.core.jit.join`."""
     n = members.shape[0]
     nk = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
@@ -74,20 +74,14 @@ def _select(members, column, mask, value, out):  # pragma: no cover - compiled
                 out_c[k] = i
                 k += 1
         nk[c] = k
-    total = 0
-    for c in range(NCHUNK):
-        lo = n * c // NCHUNK
-        for t in range(nk[c]):
-            out[total + t] = out[lo + t]
-        total += nk[c]
-    return total
+    return nk
 
 
 def _selected(members: np.ndarray, column: np.ndarray, mask: int, value: int) -> np.ndarray:
     """:func:`_select` into a new array."""
     out = np.empty(len(members), dtype=members.dtype)
     t = column.dtype.type
-    return out[:_select(members, column, t(mask), t(value), out)]
+    return out[:jit.join(out, _select(members, column, t(mask), t(value), out))]
 
 
 class Acquisition(Mechanism):

@@ -108,9 +108,9 @@ def _exponent(ids, fatigue, sat, activity, fatigue_beta, pivot, dis_beta, neutra
 def _advance(ids, channel, base, ex, frailty, use_frailty, left, out):  # pragma: no cover
     """``hazard = base[channel[ids]] * ex [* frailty]`` (float64, as numpy's in-place
     products), then the clock's advance on the compact hazard left: ``left -= hazard``, the
-    ids whose ``left <= 0`` into ``out`` in index order; returns how many. Parallel over
-    :data:`NCHUNK` chunks, each listing its fired from its own start in ``out`` (as long as
-    ``ids``), joined in order after the loop."""
+    ids whose ``left <= 0`` into ``out``. Parallel over :data:`NCHUNK` chunks, each listing
+    its fired from its own start in ``out`` (as long as ``ids``); returns how many each
+    fired, for :func:`sim.core.jit.join` (index order)."""
     n = ids.shape[0]
     nf = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
@@ -129,13 +129,7 @@ def _advance(ids, channel, base, ex, frailty, use_frailty, left, out):  # pragma
                 out_c[k] = u
                 k += 1
         nf[c] = k
-    total = 0
-    for c in range(NCHUNK):
-        lo = n * c // NCHUNK
-        for t in range(nf[c]):
-            out[total + t] = out[lo + t]
-        total += nf[c]
-    return total
+    return nf
 
 
 @jit.kernel(parallel=True)
@@ -253,8 +247,8 @@ class Churn(MemberClockMechanism):
         frailty = self.clock.rider(self._frailty)
         if not (self.koc or s.membership.enabled or s.membership.vip):
             out = np.empty(len(ids), dtype=ids.dtype)
-            n = _advance(ids, u.channel, self.base, x, frailty, self.shape > 0, self.clock._left,
-                         out)
+            n = jit.join(out, _advance(ids, u.channel, self.base, x, frailty, self.shape > 0,
+                                       self.clock._left, out))
             self._leave(out[:n].copy(), day)
             return
         hazard = np.empty(len(ids), dtype=np.float64)

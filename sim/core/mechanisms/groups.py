@@ -225,8 +225,9 @@ class Groups(Mechanism):
         h_group = self._exit_hazards() if advance else np.zeros(0, dtype=np.float32)
         fired = np.empty(len(members) if advance else 0, dtype=members.dtype)
         left = self.exit_clock.left(members) if advance else np.zeros(0)
-        nf = _publish_and_advance(members, gid, self.activity, self.neutral, u.group_activity,
-                                  left, h_group, advance, fired)
+        nf = jit.join(fired, _publish_and_advance(members, gid, self.activity, self.neutral,
+                                                  u.group_activity, left, h_group, advance,
+                                                  fired))
         if advance:
             self._quit(fired[:nf].copy(), day)
 
@@ -335,9 +336,9 @@ def _publish_and_advance(members, gid, activity, neutral, group_activity, left, 
     ``exit_clock.advance(members, h)`` on the clock's compact hazard left ``left`` (member
     order): ``left -= h`` in float64 (the float32 hazard widened exactly) for the members in
     a group; the others hold inf and subtract 0 there, which leaves inf and fires none, so
-    they are skipped. Writes the fired ids to ``fired`` in member order and returns their
-    number. Parallel over :data:`NCHUNK` chunks of the members, each listing its fired from
-    its own start in ``fired`` (as long as the members), joined in order after the loop."""
+    they are skipped. Parallel over :data:`NCHUNK` chunks of the members, each listing its
+    fired ids from its own start in ``fired`` (as long as the members); returns how many
+    each fired, for :func:`sim.core.jit.join` (member order)."""
     n = members.shape[0]
     nf = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
@@ -358,10 +359,4 @@ def _publish_and_advance(members, gid, activity, neutral, group_activity, left, 
             else:
                 group_activity[m] = neutral
         nf[c] = k
-    total = 0
-    for c in range(NCHUNK):
-        lo = n * c // NCHUNK
-        for t in range(nf[c]):
-            fired[total + t] = fired[lo + t]
-        total += nf[c]
-    return total
+    return nf

@@ -88,10 +88,10 @@ def _pull_gather(ids, need_scale, need_start, need_due, deal_prone, deal_drift, 
 def _pull_scatter(ids, shift, need_start, need_due, moved, moved_due):  # pragma: no cover
     """The scatters of ``_pull_forward`` in one pass over ``ids``: ``need_start[ids] -=
     shift``, ``need_due[ids] -= shift``, and the ids whose due day changed (``np.ceil``
-    differs) written to ``moved`` with their new due day (in ids' order; the count is
-    returned). Parallel over :data:`NCHUNK` chunks, each listing its moved ids from its own
-    start (``moved`` and ``moved_due`` as long as ``ids``), joined in order after the
-    loop."""
+    differs) written to ``moved`` with their new due day. Parallel over :data:`NCHUNK`
+    chunks, each listing its moved ids from its own start (``moved`` and ``moved_due`` as
+    long as ``ids``); returns how many each moved, for :func:`sim.core.jit.join` of both
+    arrays (ids' order)."""
     n = ids.shape[0]
     nm = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
@@ -109,21 +109,14 @@ def _pull_scatter(ids, shift, need_start, need_due, moved, moved_due):  # pragma
                 due_c[k] = after
                 k += 1
         nm[c] = k
-    total = 0
-    for c in range(NCHUNK):
-        lo = n * c // NCHUNK
-        for t in range(nm[c]):
-            moved[total + t] = moved[lo + t]
-            moved_due[total + t] = moved_due[lo + t]
-        total += nm[c]
-    return total
+    return nm
 
 
 @jit.kernel(parallel=True)
 def _below_deal(ids, draws, deal_prone, deal_drift, p, out):  # pragma: no cover - compiled
     """``ids[draws < p * _deal(ids)]`` (``p`` float32, the product float32 as numpy's) into
-    ``out`` (as long as ``ids``); the count is returned. Parallel over :data:`NCHUNK`
-    chunks, each selecting from its own start in ``out``, joined in order after the loop."""
+    ``out`` (as long as ``ids``). Parallel over :data:`NCHUNK` chunks, each selecting from
+    its own start in ``out``; returns how many each selected, for :func:`sim.core.jit.join`."""
     one = np.float32(1.0)
     n = ids.shape[0]
     nk = np.zeros(NCHUNK, np.int64)
@@ -140,13 +133,7 @@ def _below_deal(ids, draws, deal_prone, deal_drift, p, out):  # pragma: no cover
                 out_c[k] = i
                 k += 1
         nk[c] = k
-    total = 0
-    for c in range(NCHUNK):
-        lo = n * c // NCHUNK
-        for t in range(nk[c]):
-            out[total + t] = out[lo + t]
-        total += nk[c]
-    return total
+    return nk
 
 
 class Purchase(Mechanism):
@@ -271,7 +258,9 @@ class Purchase(Mechanism):
         shift = jit.split(self._shift, scale, a0, mult)  # the powers on every thread
         moved = np.empty(n, dtype=self._id_dtype)
         after = np.empty(n)
-        k = _pull_scatter(ids, shift, u.need_start, u.need_due, moved, after)
+        counts = _pull_scatter(ids, shift, u.need_start, u.need_due, moved, after)
+        k = jit.join(moved, counts)
+        jit.join(after, counts)
         self.calendar.add(moved[:k].copy(), after[:k].copy())  # the calendar keeps its ids
         return due
 
@@ -285,8 +274,9 @@ class Purchase(Mechanism):
         draws = self.stream("share").uniform(members, day)
         if jit.use(len(members)):
             share = np.empty(len(members), dtype=members.dtype)
-            share = share[:_below_deal(members, draws, u.deal_prone, u.deal_drift,
-                                       np.float32(pr.share_prob), share)]
+            share = share[:jit.join(share, _below_deal(members, draws, u.deal_prone,
+                                                       u.deal_drift, np.float32(pr.share_prob),
+                                                       share))]
         else:
             share = members[draws < pr.share_prob * self._deal(members)]
         if len(share) == 0:

@@ -40,9 +40,9 @@ from sim.core.population import segment_values
 def _fade(heard, recommended, fade, is_heard, forget, keep):  # pragma: no cover - compiled
     """``recommended[heard] *= fade`` (float32, one gather-multiply-scatter per user; the
     index is unique); with ``forget``, also drop from the index (``is_heard`` and ``keep``)
-    those whose memory underflowed to 0: returns how many of ``heard`` are kept in ``keep``
-    (``keep`` may be ``heard`` itself). Parallel over :data:`NCHUNK` chunks: each keeps its
-    users from its own start, and the chunks are joined in order after the loop."""
+    those whose memory underflowed to 0 (``keep`` may be ``heard`` itself). Parallel over
+    :data:`NCHUNK` chunks: each keeps its users from its own start in ``keep``; returns how
+    many each kept, for :func:`sim.core.jit.join`."""
     n = heard.shape[0]
     nk = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
@@ -60,14 +60,7 @@ def _fade(heard, recommended, fade, is_heard, forget, keep):  # pragma: no cover
                     keep_c[k] = u
                     k += 1
         nk[c] = k
-    total = 0
-    if forget:
-        for c in range(NCHUNK):
-            lo = n * c // NCHUNK
-            for t in range(nk[c]):
-                keep[total + t] = keep[lo + t]
-            total += nk[c]
-    return total
+    return nk
 
 
 # exp(0) is 1 exactly (the kernels' owners outside the private domain get x exp(0) = x 1,
@@ -112,9 +105,9 @@ def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, activ
 def _advance(hazard, amp, left, out):  # pragma: no cover - compiled
     """``hazard *= amp`` (float32; ``amp`` = exp(g), 1 outside the private domain), then the
     clock's advance on the compact hazard left: ``left -= hazard``, the positions whose
-    ``left <= 0`` into ``out`` in order; returns how many. Parallel over :data:`NCHUNK`
-    chunks, each listing its positions from its own start in ``out`` (as long as ``left``),
-    joined in order after the loop."""
+    ``left <= 0`` into ``out``. Parallel over :data:`NCHUNK` chunks, each listing its
+    positions from its own start in ``out`` (as long as ``left``); returns how many each
+    listed, for :func:`sim.core.jit.join`."""
     n = left.shape[0]
     nf = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
@@ -128,13 +121,7 @@ def _advance(hazard, amp, left, out):  # pragma: no cover - compiled
                 out_c[k] = lo + i
                 k += 1
         nf[c] = k
-    total = 0
-    for c in range(NCHUNK):
-        lo = n * c // NCHUNK
-        for t in range(nf[c]):
-            out[total + t] = out[lo + t]
-        total += nf[c]
-    return total
+    return nf
 
 
 @jit.kernel
@@ -712,13 +699,13 @@ class Referral(Mechanism):
         if self._appending:  # the fade is elementwise: the sorted index, then the tail
             forget = day % 64 == 0 and not self.scan_all
             keep = np.empty(len(heard) if forget else 0, dtype=heard.dtype)
-            n = _fade(heard, u.recommended, self.fade, self._is_heard, forget, keep)
+            kept = _fade(heard, u.recommended, self.fade, self._is_heard, forget, keep)
             if forget:
-                self._heard = keep[:n].copy()
+                self._heard = keep[:jit.join(keep, kept)].copy()
             # forgotten from the tail in place (each kept id written at or before its read)
-            n = _fade(tail, u.recommended, self.fade, self._is_heard, forget, tail)
+            kept = _fade(tail, u.recommended, self.fade, self._is_heard, forget, tail)
             if forget:
-                self._tail_n = n
+                self._tail_n = jit.join(tail, kept)
             if day % 16 == 0:  # the fade's gathers stay mostly sequential
                 self._merge_tail()
         elif len(heard):
@@ -807,7 +794,7 @@ class Referral(Mechanism):
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
             return c.advance(ids, hazard)
         out = np.empty(n, dtype=np.int64)
-        k = _advance(hazard, g, c.left, out)
+        k = jit.join(out, _advance(hazard, g, c.left, out))
         fired = c.fired_at(out[:k].copy())
         if f is None:
             return fired

@@ -83,10 +83,11 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
       (float32, when ``use_promo``), or the float64 ``rate`` alone when neither;
     * the incident clock's advance when ``advance``: ``left -= hazard`` in float64 on its
       compact hazard left (``R``, in members' order: :class:`IndexedClock`), and the members
-      with ``left <= 0`` written to ``fired`` in members' order (their count is returned).
+      with ``left <= 0`` written to ``fired``.
 
     Parallel over :data:`NCHUNK` chunks of the members; each lists its fired from its own
-    start in ``fired`` (as long as the members), joined in order after the loop.
+    start in ``fired`` (as long as the members); returns how many each fired, for :func:`sim.core.jit.join`
+    (the members' order).
     """
     n = members.shape[0]
     nf = np.zeros(NCHUNK, np.int64)
@@ -117,21 +118,15 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
                     fired_c[k] = i
                     k += 1
         nf[c] = k
-    total = 0
-    for c in range(NCHUNK):
-        lo = n * c // NCHUNK
-        for t in range(nf[c]):
-            fired[total + t] = fired[lo + t]
-        total += nf[c]
-    return total
+    return nf
 
 
 @jit.kernel(parallel=True)
 def _fade(told, wom, decay, is_told):  # pragma: no cover - compiled
     """``wom *= decay`` on the users of the sorted index ``told`` (the others hold 0, and
-    0 x decay = 0); the index keeps, in place, those still nonzero (their count is
-    returned) and ``is_told`` forgets the others. Parallel over :data:`NCHUNK` chunks, each
-    keeping its users from its own start, joined in order after the loop."""
+    0 x decay = 0); the index keeps, in place, those still nonzero and ``is_told`` forgets
+    the others. Parallel over :data:`NCHUNK` chunks, each keeping its users from its own
+    start; returns how many each kept, for :func:`sim.core.jit.join`."""
     n = told.shape[0]
     nk = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
@@ -147,13 +142,7 @@ def _fade(told, wom, decay, is_told):  # pragma: no cover - compiled
             else:
                 is_told[i] = False
         nk[c] = k
-    total = 0
-    for c in range(NCHUNK):
-        lo = n * c // NCHUNK
-        for t in range(nk[c]):
-            told[total + t] = told[lo + t]
-        total += nk[c]
-    return total
+    return nk
 
 
 def knowledge_base_halvings(resolve_prob: float, base: float) -> float:
@@ -264,8 +253,8 @@ class Service(MemberClockMechanism):
             if not np.isin(np.flatnonzero(u.wom), self._told).all():
                 raise AssertionError("the index of users told word of mouth missed users")
         if jit.use(len(u.wom)):
-            n = _fade(self._told, u.wom, self.wom_decay, self._is_told)
-            self._told = self._told[:n]
+            kept = _fade(self._told, u.wom, self.wom_decay, self._is_told)
+            self._told = self._told[:jit.join(self._told, kept)]
         else:
             u.wom *= self.wom_decay
 
@@ -343,10 +332,12 @@ class Service(MemberClockMechanism):
         out = np.empty(len(members) if advance else 0, dtype=members.dtype)
         # numpy's dtypes: a Python float meets float32 arrays as float32 (rate + after_sale,
         # promo_questions * reach); the rate alone is subtracted from R as float64
-        n = _members_day(members, u.satisfaction, mean, self.reversion, u.channel, counts,
-                         u.after_sale, self.after_q, use_after and fused, self.reach,
-                         np.float32(sv.promo_questions), use_promo and fused,
-                         np.float32(self.rate), float(self.rate), advance, self.clock._left, out)
+        fired = _members_day(members, u.satisfaction, mean, self.reversion, u.channel, counts,
+                             u.after_sale, self.after_q, use_after and fused, self.reach,
+                             np.float32(sv.promo_questions), use_promo and fused,
+                             np.float32(self.rate), float(self.rate), advance, self.clock._left,
+                             out)
+        n = jit.join(out, fired)
         counts = counts.sum(axis=0)
         used = np.flatnonzero(counts)
         size = max(len(self.productivity), int(used[-1]) + 1 if len(used) else 0)
