@@ -21,8 +21,8 @@ Kernels compile on first use and are cached on disk (numba's ``cache=True``: the
 
 Threads: the passes over every member (``kernel(parallel=True)``) split their loop into
 :data:`NCHUNK` fixed chunks that numba's threads share. Each chunk keeps its own counts and
-its own list of the users whose event fired, and the chunks are joined in order after the
-loop, so every result is the same bit for bit on any number of threads (no float sum is
+its own list of the users whose event fired, and the chunks' lists are joined in order
+afterwards (:func:`join`), so every result is the same bit for bit on any number of threads (no float sum is
 split: those kernels stay serial). A run uses numba's thread count (``NUMBA_NUM_THREADS``,
 by default every core); joblib sets it to ``cores // workers`` in a sweep's workers, so a
 sweep of two workers on two cores runs each on one. numba picks its threading layer (TBB,
@@ -85,12 +85,6 @@ def prange(*args):
     return range(*args)
 
 
-def chunk(n: int, c: int) -> tuple[int, int]:
-    """Bounds ``[lo, hi)`` of chunk ``c`` of :data:`NCHUNK` over ``n`` elements (as the
-    kernels compute them)."""
-    return n * c // NCHUNK, n * (c + 1) // NCHUNK
-
-
 def threads() -> int:
     """The threads a parallel kernel runs on in this thread (1 before numba is loaded)."""
     if not _loaded:
@@ -108,15 +102,16 @@ def _quiet_openmp() -> None:
 
 
 def set_threads(n: int) -> None:
-    """Run parallel kernels on ``n`` threads (at most numba's ``NUMBA_NUM_THREADS``): a
-    process that runs several models at once on one machine (a forked pool's worker) sets 1.
-    Results do not depend on it."""
+    """Run this thread's parallel kernels on ``n`` threads (at most numba's
+    ``NUMBA_NUM_THREADS``, which a process pool's workers set before numba loads). Results do
+    not depend on it."""
     import numba
 
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
 
 
 _POOL = None  # threads for numpy's elementwise work (split)
+_POOL_SIZE = 0
 
 
 def split(fn: Callable, *arrays: np.ndarray) -> np.ndarray:
@@ -128,11 +123,11 @@ def split(fn: Callable, *arrays: np.ndarray) -> np.ndarray:
     n, t = len(arrays[0]), threads()
     if t < 2 or n < PARALLEL_MIN or MODE == "numpy":
         return fn(*arrays)
-    global _POOL
-    if _POOL is None or _POOL._max_workers < t:
+    global _POOL, _POOL_SIZE
+    if _POOL_SIZE < t:
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL = ThreadPoolExecutor(t, thread_name_prefix="siyu-split")
+        _POOL, _POOL_SIZE = ThreadPoolExecutor(t, thread_name_prefix="siyu-split"), t
     cuts = [n * k // t for k in range(t + 1)]
     parts = _POOL.map(lambda k: fn(*(a[cuts[k]:cuts[k + 1]] for a in arrays)), range(t))
     return np.concatenate(list(parts))
@@ -202,7 +197,8 @@ def preload() -> None:
 def kernel(fn: Callable | None = None, *, parallel: bool = False, size: int = 0):
     """Decorate a loop written for numba's nopython mode; compiled lazily, cached on disk.
     ``parallel=True``: its outer loop is ``for c in prange(NCHUNK)`` over fixed chunks
-    (:func:`chunk`), each writing only its own outputs; ``size``: the argument whose length
+    (chunk ``c`` of a loop of ``n``: ``[n * c // NCHUNK, n * (c + 1) // NCHUNK)``), each
+    writing only its own outputs; ``size``: the argument whose length
     is the loop's (threads from :data:`PARALLEL_MIN` elements)."""
     if fn is None:
         return lambda f: _Lazy(f, parallel, size)
@@ -224,7 +220,7 @@ def _join(out, counts):  # pragma: no cover - compiled
 def join(out: np.ndarray, counts: np.ndarray) -> int:
     """After a parallel kernel that listed users by chunk: chunk ``c`` of :data:`NCHUNK` over
     ``len(out)`` elements wrote ``counts[c]`` entries of ``out`` from its own start
-    (:func:`chunk`); move them together in chunk order (each lands at or before where it
+    (``n * c // NCHUNK``); move them together in chunk order (each lands at or before where it
     was) and return how many there are, ``out[:n]``."""
     if not len(out):
         return 0
