@@ -169,6 +169,38 @@ def test_fired_lists_keep_the_index_order_across_chunks(n, monkeypatch):
         assert 0 < len(fired) < n
 
 
+@pytest.mark.parametrize("case", ["exact", "tiny", "above_one", "nan", "big_group"])
+def test_group_sums_are_numpys_bincount(case, monkeypatch):
+    """The groups' satisfaction sums, added in parallel as fixed-point integers when that is
+    exact, else serially: numpy's ``bincount`` sums (member order) bit for bit either way."""
+    from sim.core.mechanisms.groups import _group_sums
+
+    monkeypatch.setattr(jit, "MODE", "numba")
+    monkeypatch.setattr(jit, "PARALLEL_MIN", 0)
+    rng = np.random.default_rng(7)
+    n_users, n_groups = 50_000, 40
+    members = np.sort(rng.choice(n_users, 20_000, replace=False)).astype(np.int32)
+    group = rng.integers(-1, n_groups, n_users).astype(np.int32)
+    sat = rng.random(n_users, dtype=np.float32)
+    if case == "big_group":  # 2**13 members in one group: its float64 sum rounds
+        group[members[:9000]] = 3
+        sat[members[:9000]] = 1.0
+        sat[members[8500:8600]] = np.float32(2.0**-17 * (1 + 2.0**-23))
+    odd = members[group[members] >= 0][:5]
+    sat[odd] = {"exact": [0.0, 1.0, 2.0**-17, 0.5, 0.25], "tiny": 1e-7,
+                "above_one": 1.5, "nan": np.nan, "big_group": 0.1}[case]
+    gm = group[members]
+    want_n = np.bincount(gm[gm >= 0], minlength=n_groups)
+    want_s = np.bincount(gm[gm >= 0], weights=sat[members][gm >= 0], minlength=n_groups)
+    for compact in (False, True):
+        gid = gm.copy() if compact else np.full(len(members), -9, dtype=np.int32)
+        count, sums = _group_sums(members, gid if compact else group, compact, sat, gid,
+                                  n_groups)
+        assert np.array_equal(gid, gm)
+        assert np.array_equal(count, want_n)
+        assert np.array_equal(sums, want_s, equal_nan=True)
+
+
 @pytest.mark.parametrize("n", [0, 1, 5, 1000, 20000])
 def test_insert_and_delete_are_numpys(n, monkeypatch):
     monkeypatch.setattr(jit, "MODE", "numba")

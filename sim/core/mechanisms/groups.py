@@ -151,16 +151,14 @@ class Groups(Mechanism):
         members = self.model.members()
         fused = jit.use(len(members))
         if fused:  # the four lines below in two passes (_gather, _tally)
-            count = np.zeros(len(self.size), dtype=np.int64)
-            sat_sum = np.zeros(len(self.size), dtype=np.float64)
-            sat = np.empty(len(members), dtype=u.satisfaction.dtype)
             if self.exit_hazard > 0:  # the members' groups, kept in member order by the clock
                 gid = self.exit_clock.groups(members)
-                _gather(members, gid, True, u.satisfaction, gid, sat)
+                count, sat_sum = _group_sums(members, gid, True, u.satisfaction, gid,
+                                             len(self.size))
             else:
                 gid = np.empty(len(members), dtype=u.group.dtype)
-                _gather(members, u.group, False, u.satisfaction, gid, sat)
-            _tally(gid, sat, count, sat_sum)
+                count, sat_sum = _group_sums(members, u.group, False, u.satisfaction, gid,
+                                             len(self.size))
             n = count.astype(np.float32)
         else:
             gid = u.group[members]
@@ -290,6 +288,79 @@ class ExitClock(IndexedClock):
         at = self.halt(ids, leaving=False)
         if len(at):
             self.rider(self._group)[at] = -1
+
+
+# the members' satisfaction in fixed point, in units of 2**-40 (see _group_sums)
+_FIXED = 2.0**40
+_TALLY_PARTS = 4  # parts of the exact tally, each with its own sums (not the thread count)
+_EXACT_MAX = 2**13  # members in a group below which its fixed-point sums stay exact
+
+
+def _group_sums(members: np.ndarray, group: np.ndarray, compact: bool,
+                satisfaction: np.ndarray, gid: np.ndarray,
+                n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The groups' member counts (int64) and satisfaction sums (float64) of
+    :meth:`Groups.step`: ``np.bincount(gm)`` and ``np.bincount(gm, weights=
+    u.satisfaction[members][in_group])``, float64 sums in member order; ``gid`` gets the
+    members' groups unless ``compact`` (``group`` is then that already).
+
+    A float sum's order is its value, so a sum split across threads is not numpy's in
+    general, but here it is whenever every sum is exact: when each satisfaction is a
+    multiple of 2**-40 in [0, 1] (a float32 from 2**-17 up, or 0) and no group has 2**13
+    members, every partial sum in member order is a multiple of 2**-40 below 2**13, which a
+    float64 holds exactly, so adding in member order rounds nothing and gives the exact sum,
+    whatever the order. :func:`_tally_exact` sums the fixed-point integers in parallel and
+    checks those conditions; when one fails the day is summed serially
+    (:func:`_gather`, :func:`_tally`)."""
+    count = np.zeros((_TALLY_PARTS, n_groups), dtype=np.int64)
+    total = np.zeros((_TALLY_PARTS, n_groups), dtype=np.int64)
+    bad = _tally_exact(members, group, compact, satisfaction, gid, count, total)
+    count = count.sum(axis=0)
+    if not bad.any() and (n_groups == 0 or count.max() < _EXACT_MAX):
+        return count, total.sum(axis=0) * (1.0 / _FIXED)  # exact: below 2**53 units
+    count = np.zeros(n_groups, dtype=np.int64)
+    sat_sum = np.zeros(n_groups, dtype=np.float64)
+    sat = np.empty(len(members), dtype=satisfaction.dtype)
+    _gather(members, group, compact, satisfaction, gid, sat)
+    _tally(gid, sat, count, sat_sum)
+    return count, sat_sum
+
+
+@jit.kernel(parallel=True)
+def _tally_exact(members, group, compact, satisfaction, gid, count, total):  # pragma: no cover
+    """:func:`_group_sums`'s parallel pass: in part ``p`` of ``count.shape[0]`` (fixed) of
+    the members, ``count[p, g]`` += 1 and ``total[p, g]`` += satisfaction x 2**40 (an
+    integer) for each member in group ``g`` (``group[j]`` in member order if ``compact``,
+    else the column ``group[m]``, written into ``gid``). Returns per part whether a
+    satisfaction was not a multiple of 2**-40 in [0, 1] (NaN included): then the integer
+    sums are not numpy's."""
+    n = members.shape[0]
+    parts = count.shape[0]
+    bad = np.zeros(parts, np.bool_)
+    for p in prange(parts):
+        lo, hi = n * p // parts, n * (p + 1) // parts
+        ids, gid_c = members[lo:hi], gid[lo:hi]
+        group_c = group[lo:hi] if compact else group
+        count_p, total_p = count[p], total[p]
+        b = False
+        for j in range(ids.shape[0]):
+            m = ids[j]
+            if compact:
+                g = group_c[j]
+            else:
+                g = group_c[m]
+                gid_c[j] = g
+            if g >= 0:
+                x = np.float64(satisfaction[m]) * _FIXED
+                if x >= 0 and x <= _FIXED:  # false for NaN
+                    xi = np.int64(x)
+                    b |= xi != x
+                    total_p[g] += xi
+                else:
+                    b = True
+                count_p[g] += 1
+        bad[p] = b
+    return bad
 
 
 @jit.kernel(parallel=True)
