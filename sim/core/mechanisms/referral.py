@@ -399,49 +399,73 @@ class OwnerClock(IndexedClock):
 
 class DueQueue:
     """(due day, id) pairs taken day by day: an array sorted by day, read from its head, and
-    the pairs added since it was last merged, kept unsorted beside it (a day scans them) and
-    merged into it every few days in one pass. Filing costs no Python work per day filed
-    (a calendar of per-day lists would, for dues spread over years)."""
+    the pairs added since it was last merged, kept unsorted beside it and merged into it
+    every :attr:`MERGE_EVERY` days in one pass. Of those, only the pairs due before the next
+    merge are scanned each day; the others wait unread for it. Filing costs no Python work
+    per day filed (a calendar of per-day lists would, for dues spread over years). Ids and
+    days are kept as int32 (ids of a population below 2**31; the due days of the filed
+    clocks that run out, below ``FrozenOwners.NEVER``)."""
 
-    MERGE_EVERY = 8  # days
+    MERGE_EVERY = 32  # days
 
     def __init__(self):
-        self._due = np.zeros(0, dtype=np.int64)
-        self._ids = np.zeros(0, dtype=np.int64)
+        self._due = np.zeros(0, dtype=np.int32)
+        self._ids = np.zeros(0, dtype=np.int32)
         self._head = 0
-        self._pdue: list[np.ndarray] = []
-        self._pids: list[np.ndarray] = []
+        self._until = 0  # pairs due before this day are scanned daily; the rest wait
+        self._near: list[tuple[np.ndarray, np.ndarray]] = []  # (ids, due), due < _until
+        self._far: list[tuple[np.ndarray, np.ndarray]] = []   # due >= _until
 
     def add(self, ids: np.ndarray, due: np.ndarray) -> None:
-        if len(ids):
-            self._pids.append(ids.astype(np.int64, copy=False))
-            self._pdue.append(due.astype(np.int64, copy=False))
+        if not len(ids):
+            return
+        ids, due = ids.astype(np.int32), due.astype(np.int32)
+        near = due < self._until
+        if near.all():
+            self._near.append((ids, due))
+        elif not near.any():
+            self._far.append((ids, due))
+        else:
+            self._near.append((ids[near], due[near]))
+            self._far.append((ids[~near], due[~near]))
 
     def take(self, day: int) -> np.ndarray:
         """Every id due on or before ``day`` not taken yet (unsorted, may repeat)."""
-        end = self._head + int(np.searchsorted(self._due[self._head:], day, side="right"))
+        if day >= self._until:  # the waiting pairs may be due: merge everything first
+            self._merge()
+            self._until = (day // self.MERGE_EVERY + 1) * self.MERGE_EVERY
+        due = self._due[self._head:]  # the day as an int32 too (else numpy converts the array)
+        end = self._head + int(np.searchsorted(due, due.dtype.type(day), side="right"))
         out = self._ids[self._head:end]
         self._head = end
-        if self._pids:
-            pids = np.concatenate(self._pids) if len(self._pids) > 1 else self._pids[0]
-            pdue = np.concatenate(self._pdue) if len(self._pdue) > 1 else self._pdue[0]
-            now = pdue <= day
+        if self._near:
+            ids, due = _joined(self._near)
+            now = due <= day
             if now.any():
-                out = np.concatenate([out, pids[now]])
-                pids, pdue = pids[~now], pdue[~now]
-            self._pids, self._pdue = [pids], [pdue]
-            if day % self.MERGE_EVERY == 0:
-                self._merge(pids, pdue)
+                out = np.concatenate([out, ids[now]])
+                ids, due = ids[~now], due[~now]
+            self._near = [(ids, due)] if len(ids) else []
         return out
 
-    def _merge(self, pids: np.ndarray, pdue: np.ndarray) -> None:
+    def _merge(self) -> None:
+        pairs = self._near + self._far
+        self._near, self._far = [], []
+        if not pairs:
+            return
+        pids, pdue = _joined(pairs)
         order = np.argsort(pdue, kind="stable")
         pids, pdue = pids[order], pdue[order]
         due, ids = self._due[self._head:], self._ids[self._head:]
         at = np.searchsorted(due, pdue, side="right")
         self._due, self._ids = jit.insert(due, at, pdue), jit.insert(ids, at, pids)
         self._head = 0
-        self._pids, self._pdue = [], []
+
+
+def _joined(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The (ids, due) pairs of a list of such arrays, as two arrays."""
+    if len(pairs) == 1:
+        return pairs[0]
+    return (np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs]))
 
 
 class FrozenOwners:
