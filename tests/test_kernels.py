@@ -119,6 +119,31 @@ def test_models_in_two_python_threads_give_their_own_numbers(make_config, monkey
         assert differences(model, reference) == []
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_inplace_gives_numpys_exp(dtype, monkeypatch):
+    """numpy's exp in place, in one part per thread: the same array as one call."""
+    if _threads_available() < 2:
+        pytest.skip("numba has one thread here")
+    import numba
+
+    monkeypatch.setattr(jit, "MODE", "numba")
+    monkeypatch.setattr(jit, "PARALLEL_MIN", 1000)
+    jit.preload()
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(30_011) * 20).astype(dtype)
+    x[:4] = [0, -np.inf, np.inf, np.nan]
+    ref = np.exp(x)
+    before = numba.get_num_threads()
+    try:
+        jit.set_threads(2)
+        for lo in (0, 1, 3):  # parts starting off any alignment
+            got = x[lo:].copy()
+            assert jit.split_inplace(np.exp, got) is got
+            assert np.array_equal(got, ref[lo:], equal_nan=True)
+    finally:
+        numba.set_num_threads(before)
+
+
 def test_split_gives_the_function_numbers(monkeypatch):
     """numpy's powers on a promotion day (Purchase._shift), cut into one part per thread and
     joined: the same array as one call, bit for bit."""

@@ -123,14 +123,32 @@ def split(fn: Callable, *arrays: np.ndarray) -> np.ndarray:
     n, t = len(arrays[0]), threads()
     if t < 2 or n < PARALLEL_MIN or MODE == "numpy":
         return fn(*arrays)
+    cuts = [n * k // t for k in range(t + 1)]
+    parts = _pool(t).map(lambda k: fn(*(a[cuts[k]:cuts[k + 1]] for a in arrays)), range(t))
+    return np.concatenate(list(parts))
+
+
+def split_inplace(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:
+    """``ufunc(x, out=x)`` for a one-argument numpy ufunc (``np.exp``), the parts of ``x``
+    on this process's :func:`threads` as in :func:`split` (element by element: numpy's
+    numbers); returns ``x``."""
+    n, t = len(x), threads()
+    if t < 2 or n < PARALLEL_MIN or MODE == "numpy":
+        return ufunc(x, out=x)
+    cuts = [n * k // t for k in range(t + 1)]
+    list(_pool(t).map(lambda k: ufunc(x[cuts[k]:cuts[k + 1]], out=x[cuts[k]:cuts[k + 1]]),
+                      range(t)))
+    return x
+
+
+def _pool(t: int):
+    """The Python threads of :func:`split` (at least ``t``)."""
     global _POOL, _POOL_SIZE
     if _POOL_SIZE < t:
         from concurrent.futures import ThreadPoolExecutor
 
         _POOL, _POOL_SIZE = ThreadPoolExecutor(t, thread_name_prefix="siyu-split"), t
-    cuts = [n * k // t for k in range(t + 1)]
-    parts = _POOL.map(lambda k: fn(*(a[cuts[k]:cuts[k + 1]] for a in arrays)), range(t))
-    return np.concatenate(list(parts))
+    return _POOL
 
 
 class _Lazy:

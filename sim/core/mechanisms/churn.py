@@ -243,7 +243,7 @@ class Churn(MemberClockMechanism):
         _exponent(ids, u.fatigue, u.satisfaction, u.group_activity, f32(c.fatigue_beta),
                   f32(s.satisfaction.pivot), f32(c.dissatisfaction_beta),
                   f32(cfg.groups.neutral_activity), f32(cfg.groups.churn_beta), x)
-        np.exp(x, out=x)
+        jit.split_inplace(np.exp, x)  # numpy's exp, on every thread
         frailty = self.clock.rider(self._frailty)
         if not (self.koc or s.membership.enabled or s.membership.vip):
             out = np.empty(len(ids), dtype=ids.dtype)

@@ -811,7 +811,7 @@ class Referral(Mechanism):
         _owner_hazard(ids, u.satisfaction, np.float32(1 / cfg.strategy.satisfaction.pivot),
                       power, factor, base, u.state, MEMBER, u.group_activity, np.float32(lift),
                       np.float32(cfg.groups.neutral_activity), hazard, g)
-        np.exp(g, out=g)
+        jit.split_inplace(np.exp, g)  # numpy's exp, on every thread
         if self.koc:
             hazard *= g
             p = cfg.strategy.koc_program
