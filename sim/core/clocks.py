@@ -196,6 +196,19 @@ class IndexedClock(Clock):
     def stop(self, ids: np.ndarray) -> None:
         self.halt(ids)
 
+    def fire_at(self, ids: np.ndarray, pos: np.ndarray) -> None:
+        """:meth:`fire` for users ``ids`` at positions ``pos`` of the index as last aligned (a
+        kernel's advance over it listed them): the same draws, written in place without
+        searching the index."""
+        if len(ids) == 0:
+            return
+        if self.check_all and not np.array_equal(self._ids[pos], ids):
+            raise AssertionError(f"clock {self.name}: fired positions are not the ids'")
+        self.k[ids] += 1
+        values = self.stream.exponential(ids, self.k[ids])
+        self._column[ids] = values
+        self._left[pos] = values
+
     def halt(self, ids: np.ndarray, leaving: bool = True) -> np.ndarray:
         """Stop the clock of ``ids``; with ``leaving`` they also leave the index at the next
         alignment (else they stay in it, stopped: inf). Returns their positions in the index."""

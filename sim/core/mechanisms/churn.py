@@ -108,9 +108,9 @@ def _exponent(ids, fatigue, sat, activity, fatigue_beta, pivot, dis_beta, neutra
 def _advance(ids, channel, base, ex, frailty, use_frailty, left, out):  # pragma: no cover
     """``hazard = base[channel[ids]] * ex [* frailty]`` (float64, as numpy's in-place
     products), then the clock's advance on the compact hazard left: ``left -= hazard``, the
-    ids whose ``left <= 0`` into ``out``. Parallel over :data:`NCHUNK` chunks, each listing
-    its fired from its own start in ``out`` (as long as ``ids``); returns how many each
-    fired, for :func:`sim.core.jit.join` (index order)."""
+    positions (in ``ids``) whose ``left <= 0`` into ``out``. Parallel over :data:`NCHUNK`
+    chunks, each listing its fired from its own start in ``out`` (as long as ``ids``);
+    returns how many each fired, for :func:`sim.core.jit.join` (index order)."""
     n = ids.shape[0]
     nf = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
@@ -126,7 +126,7 @@ def _advance(ids, channel, base, ex, frailty, use_frailty, left, out):  # pragma
             v = left_c[i] - h
             left_c[i] = v
             if v <= 0:
-                out_c[k] = u
+                out_c[k] = lo + i
                 k += 1
         nf[c] = k
     return nf
@@ -227,9 +227,14 @@ class Churn(MemberClockMechanism):
             hazard = np.where(u.vip_until[ids] >= day, hazard * s.membership.vip_churn_mult, hazard)
         return hazard
 
-    def _leave(self, gone: np.ndarray, day: int) -> None:
+    def _leave(self, gone: np.ndarray, day: int, pos: np.ndarray | None = None) -> None:
+        """Members ``gone`` leave (their clock fired: re-armed, then stopped); ``pos``: their
+        positions in the clock's index, if the advance listed them."""
         if len(gone):
-            self.clock.fire(gone)
+            if pos is None:
+                self.clock.fire(gone)
+            else:
+                self.clock.fire_at(gone, pos)
             self.model.leave(gone, day)
 
     def _step_kernels(self, ids: np.ndarray, day: int) -> None:
@@ -246,10 +251,11 @@ class Churn(MemberClockMechanism):
         jit.split_inplace(np.exp, x)  # numpy's exp, on every thread
         frailty = self.clock.rider(self._frailty)
         if not (self.koc or s.membership.enabled or s.membership.vip):
-            out = np.empty(len(ids), dtype=ids.dtype)
+            out = np.empty(len(ids), dtype=np.int64)
             n = jit.join(out, _advance(ids, u.channel, self.base, x, frailty, self.shape > 0,
                                        self.clock._left, out))
-            self._leave(out[:n].copy(), day)
+            pos = out[:n].copy()
+            self._leave(ids[pos], day, pos)
             return
         hazard = np.empty(len(ids), dtype=np.float64)
         _hazard(ids, u.channel, self.base, x, frailty, self.shape > 0, hazard)

@@ -82,8 +82,8 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
       ``after_sale[members] = after * after_q``), ``+ promo * reach[channel[members]]``
       (float32, when ``use_promo``), or the float64 ``rate`` alone when neither;
     * the incident clock's advance when ``advance``: ``left -= hazard`` in float64 on its
-      compact hazard left (``R``, in members' order: :class:`IndexedClock`), and the members
-      with ``left <= 0`` written to ``fired``.
+      compact hazard left (``R``, in members' order: :class:`IndexedClock`), and the
+      positions (in ``members``) with ``left <= 0`` written to ``fired``.
 
     Parallel over :data:`NCHUNK` chunks of the members; each lists its fired from its own
     start in ``fired`` (as long as the members); returns how many each fired, for :func:`sim.core.jit.join`
@@ -115,7 +115,7 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
                 left = left_c[j] - h64
                 left_c[j] = left
                 if left <= 0:
-                    fired_c[k] = i
+                    fired_c[k] = lo + j
                     k += 1
         nf[c] = k
     return nf
@@ -279,14 +279,14 @@ class Service(MemberClockMechanism):
         members = self.model.members()
         mean = np.float32(cfg.satisfaction.initial_mean)
         if jit.use(len(members)):
-            capacity, fired = self._members_kernel(members, mean)
+            capacity, fired, pos = self._members_kernel(members, mean)
         else:
             sat = u.satisfaction[members]
             u.satisfaction[members] = sat + (mean - sat) * self.reversion
             self._fade_wom()
             today.new_cost_knowledge_base += self.kb_cost_day
             capacity = self._staff(members)
-            fired = self._incidents(members)
+            fired, pos = self._incidents(members), None
         k = self.clock.k[fired]
         fault = self.stream("fault").uniform(fired, k) < sv.fault_share
         cared = fault & (self.stream("care").uniform(fired, k) < sv.proactive_care)
@@ -306,7 +306,10 @@ class Service(MemberClockMechanism):
         today.new_resolved += int(resolved.sum())
         today.new_care_contacts += n_care
         today.new_cost_care += n_care * sv.cost_per_care_contact
-        self.clock.fire(fired)
+        if pos is None:
+            self.clock.fire(fired)
+        else:  # at the positions the advance listed (no search of the index)
+            self.clock.fire_at(fired, pos)
         angry = fault & ~resolved
         if angry.any() and sv.negative_wom > 0:
             told = self.model.graph.sample_neighbors(fired[angry],
@@ -316,10 +319,12 @@ class Service(MemberClockMechanism):
             self._remember(told)
             today.new_negative_wom += len(told)
 
-    def _members_kernel(self, members: np.ndarray, mean: np.float32) -> tuple[float, np.ndarray]:
+    def _members_kernel(self, members: np.ndarray,
+                        mean: np.float32) -> tuple[float, np.ndarray, np.ndarray | None]:
         """The numpy lines of ``step`` before the fired few (satisfaction reverts, word of
         mouth fades, staff, incidents) with one compiled pass over the members
-        (:func:`_members_day`); today's capacity and the members who raise an incident."""
+        (:func:`_members_day`); today's capacity, the members who raise an incident and their
+        positions in the clock's index (None when the clock is not advanced inline)."""
         u, sv = self.users, self.cfg.strategy.service
         self._fade_wom()
         self.model.today.new_cost_knowledge_base += self.kb_cost_day
@@ -329,7 +334,7 @@ class Service(MemberClockMechanism):
         self.clock.align(members)
         advance = fused and (use_after or use_promo or not self.rate <= 0)
         counts = np.zeros((NCHUNK, N_CHANNEL_SLOTS), dtype=np.int64)
-        out = np.empty(len(members) if advance else 0, dtype=members.dtype)
+        out = np.empty(len(members) if advance else 0, dtype=np.int64)
         # numpy's dtypes: a Python float meets float32 arrays as float32 (rate + after_sale,
         # promo_questions * reach); the rate alone is subtracted from R as float64
         fired = _members_day(members, u.satisfaction, mean, self.reversion, u.channel, counts,
@@ -342,8 +347,10 @@ class Service(MemberClockMechanism):
         used = np.flatnonzero(counts)
         size = max(len(self.productivity), int(used[-1]) + 1 if len(used) else 0)
         capacity = self._staff(members, counts[:size])  # np.bincount's length
-        fired = out[:n].copy() if fused else self._incidents(members)
-        return capacity, fired
+        if not fused:
+            return capacity, self._incidents(members), None
+        pos = out[:n].copy()
+        return capacity, members[pos], pos
 
     def _staff(self, members: np.ndarray, by_channel: np.ndarray | None = None) -> float:
         """Today's agents (paid) and answering capacity (answers today); ``by_channel``:
