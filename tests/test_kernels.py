@@ -439,6 +439,24 @@ def test_filed_owner_clocks_run_out_on_the_day_the_daily_subtraction_gives():
     assert f.count == np.count_nonzero(fired_on[ok] == -1)
 
 
+def test_multiple_is_fmods():
+    """The filing's test that a hazard is a whole multiple of the spacing of the hazard left:
+    ``np.fmod(h, unit) == 0``, on float32 hazards and spacings of any size."""
+    from sim.core.mechanisms.referral import _multiple
+
+    rng = np.random.default_rng(11)
+    h = np.concatenate([rng.random(20_000).astype(np.float32).astype(np.float64) * 10.0**k
+                        for k in (-40, -8, -3, 0, 3)])
+    h = np.concatenate([h, [0.0, 2.0**-149, 1.0, 3.0, 2.0**100]])
+    left = np.concatenate([rng.exponential(size=len(h) // 2),
+                           10.0 ** rng.uniform(-320, 300, len(h) - len(h) // 2)])
+    unit = np.spacing(left)
+    assert (unit > 0).all()
+    want = np.fmod(h, unit) == 0
+    assert want.any() and not want.all()
+    assert np.array_equal(_multiple(h, unit), want)
+
+
 def test_due_queue_gives_each_id_on_its_day():
     from sim.core.mechanisms.referral import DueQueue
 

@@ -468,6 +468,17 @@ def _joined(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.
     return (np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs]))
 
 
+def _multiple(h: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """``np.fmod(h, unit) == 0`` for finite ``h >= 0`` and powers of two ``unit > 0``
+    (``np.spacing`` of a positive float): ``h / unit`` is then exact (a product by a power of
+    two; an overflow to inf only where the ratio is at least 2**53, and ``h`` a multiple), so
+    ``h`` is a multiple of ``unit`` exactly when the ratio is whole. ``fmod`` takes a step per
+    bit of the ratio's exponent (~30 here); this takes one division."""
+    with np.errstate(over="ignore"):
+        r = h / unit
+    return r == np.floor(r)
+
+
 class FrozenOwners:
     """The referral clocks of owners outside the private domain, in the kernels' layout.
 
@@ -504,7 +515,7 @@ class FrozenOwners:
         pass)."""
         unit = np.spacing(left)
         ok = np.isfinite(left) & (left > 0) & np.isfinite(h) & (h >= 0)
-        ok[ok] = np.fmod(h[ok], unit[ok]) == 0
+        ok[ok] = _multiple(h[ok], unit[ok])
         ids, left, h, unit = ids[ok], left[ok], h[ok], unit[ok]
         big = h > left  # runs out on the first day
         L = (left / unit).astype(np.int64)  # exact: below 2**53
