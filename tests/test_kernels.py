@@ -119,9 +119,10 @@ def test_models_in_two_python_threads_give_their_own_numbers(make_config, monkey
         assert differences(model, reference) == []
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_split_inplace_gives_numpys_exp(dtype, monkeypatch):
-    """numpy's exp in place, in one part per thread: the same array as one call."""
+@pytest.fixture
+def two_split_threads(monkeypatch):
+    """numba loaded and two threads for :func:`jit.split` from 1,000 elements (restored
+    after); skips where numba has one thread."""
     if _threads_available() < 2:
         pytest.skip("numba has one thread here")
     import numba
@@ -129,33 +130,30 @@ def test_split_inplace_gives_numpys_exp(dtype, monkeypatch):
     monkeypatch.setattr(jit, "MODE", "numba")
     monkeypatch.setattr(jit, "PARALLEL_MIN", 1000)
     jit.preload()
+    before = numba.get_num_threads()
+    jit.set_threads(2)
+    yield
+    numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_inplace_gives_numpys_exp(dtype, two_split_threads):
+    """numpy's exp in place, in one part per thread: the same array as one call."""
     rng = np.random.default_rng(3)
     x = (rng.standard_normal(30_011) * 20).astype(dtype)
     x[:4] = [0, -np.inf, np.inf, np.nan]
     ref = np.exp(x)
-    before = numba.get_num_threads()
-    try:
-        jit.set_threads(2)
-        for lo in (0, 1, 3):  # parts starting off any alignment
-            got = x[lo:].copy()
-            assert jit.split_inplace(np.exp, got) is got
-            assert np.array_equal(got, ref[lo:], equal_nan=True)
-    finally:
-        numba.set_num_threads(before)
+    for lo in (0, 1, 3):  # parts starting off any alignment
+        got = x[lo:].copy()
+        assert jit.split_inplace(np.exp, got) is got
+        assert np.array_equal(got, ref[lo:], equal_nan=True)
 
 
-def test_split_gives_the_function_numbers(monkeypatch):
+def test_split_gives_the_function_numbers(two_split_threads):
     """numpy's powers on a promotion day (Purchase._shift), cut into one part per thread and
     joined: the same array as one call, bit for bit."""
-    if _threads_available() < 2:
-        pytest.skip("numba has one thread here")
-    import numba
-
     from sim.core.mechanisms.purchase import Purchase
 
-    monkeypatch.setattr(jit, "MODE", "numba")
-    monkeypatch.setattr(jit, "PARALLEL_MIN", 1000)
-    jit.preload()
     rng = np.random.default_rng(5)
     n = 30_007
     scale, a0 = rng.random(n) * 500 + 100, rng.random(n) * 300
@@ -163,13 +161,8 @@ def test_split_gives_the_function_numbers(monkeypatch):
     p = Purchase.__new__(Purchase)
     p.shape = 1.7
     ref = p._shift(scale, a0, mult)
-    before = numba.get_num_threads()
-    try:
-        jit.set_threads(2)
-        got = jit.split(p._shift, scale, a0, mult)
-        small = jit.split(p._shift, scale[:100], a0[:100], mult[:100])
-    finally:
-        numba.set_num_threads(before)
+    got = jit.split(p._shift, scale, a0, mult)
+    small = jit.split(p._shift, scale[:100], a0[:100], mult[:100])
     assert got.dtype == ref.dtype and np.array_equal(got, ref)
     assert np.array_equal(small, ref[:100])
 

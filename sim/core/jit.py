@@ -120,11 +120,11 @@ def split(fn: Callable, *arrays: np.ndarray) -> np.ndarray:
     arrays cut into as many parts, each computed in its own Python thread (numpy releases
     the GIL in its loops) and the results joined in order, so the numbers are ``fn``'s.
     Below :data:`PARALLEL_MIN` elements or on one thread, ``fn(*arrays)``."""
-    n, t = len(arrays[0]), threads()
-    if t < 2 or n < PARALLEL_MIN or MODE == "numpy":
+    cuts = _cuts(len(arrays[0]))
+    if cuts is None:
         return fn(*arrays)
-    cuts = [n * k // t for k in range(t + 1)]
-    parts = _pool(t).map(lambda k: fn(*(a[cuts[k]:cuts[k + 1]] for a in arrays)), range(t))
+    parts = _pool(len(cuts) - 1).map(lambda k: fn(*(a[cuts[k]:cuts[k + 1]] for a in arrays)),
+                                      range(len(cuts) - 1))
     return np.concatenate(list(parts))
 
 
@@ -132,13 +132,22 @@ def split_inplace(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:
     """``ufunc(x, out=x)`` for a one-argument numpy ufunc (``np.exp``), the parts of ``x``
     on this process's :func:`threads` as in :func:`split` (element by element: numpy's
     numbers); returns ``x``."""
-    n, t = len(x), threads()
-    if t < 2 or n < PARALLEL_MIN or MODE == "numpy":
+    cuts = _cuts(len(x))
+    if cuts is None:
         return ufunc(x, out=x)
-    cuts = [n * k // t for k in range(t + 1)]
-    list(_pool(t).map(lambda k: ufunc(x[cuts[k]:cuts[k + 1]], out=x[cuts[k]:cuts[k + 1]]),
-                      range(t)))
+    list(_pool(len(cuts) - 1).map(
+        lambda k: ufunc(x[cuts[k]:cuts[k + 1]], out=x[cuts[k]:cuts[k + 1]]),
+        range(len(cuts) - 1)))
     return x
+
+
+def _cuts(n: int) -> list[int] | None:
+    """The bounds of one part per thread of ``n`` elements for :func:`split`; None when the
+    work stays in one call (one thread, under :data:`PARALLEL_MIN`, or the numpy mode)."""
+    t = threads()
+    if t < 2 or n < PARALLEL_MIN or MODE == "numpy":
+        return None
+    return [n * k // t for k in range(t + 1)]
 
 
 def _pool(t: int):

@@ -321,7 +321,7 @@ def _group_sums(members: np.ndarray, group: np.ndarray, compact: bool,
     count = np.zeros(n_groups, dtype=np.int64)
     sat_sum = np.zeros(n_groups, dtype=np.float64)
     sat = np.empty(len(members), dtype=satisfaction.dtype)
-    _gather(members, group, compact, satisfaction, gid, sat)
+    _gather(members, gid, True, satisfaction, gid, sat)  # gid: filled by _tally_exact
     _tally(gid, sat, count, sat_sum)
     return count, sat_sum
 
