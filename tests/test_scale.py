@@ -104,3 +104,36 @@ def test_indexed_clock_matches_the_column_clock():
         for c in clocks:
             c.fire(fired[0])
     assert np.array_equal(clocks[0].R, clocks[1].R)  # R syncs the compact values back
+
+
+@pytest.mark.parametrize("mode", ["numba", "numpy"])
+def test_members_index_merges_joins_and_leaves_in_order(monkeypatch, mode):
+    """The joins and leaves since the members index was last read are merged into it in
+    the order they happened (runs of one kind at once): joins, a leave of old and new
+    members, a rejoin of one who just left, another leave; read at any point, the index is
+    the users in state member."""
+    from sim.core.columns import CHURNED, MEMBER, PROSPECT, SOURCE_RECALL, SOURCE_REFERRAL, SOURCE_STORE
+
+    monkeypatch.setattr(jit, "MODE", mode)
+    cfg = load_config(["population.n_users=3000", "days=10", "output.progress=false",
+                       "market.initial_member_share=0.15"])
+    m = SiyuModel(cfg)
+    u = m.users
+    start = m.members().copy()
+    prospects = np.flatnonzero(u.state == PROSPECT)
+    a, b = prospects[:40:2], prospects[1:40:2]  # interleaved with each other
+    m.join(a, 1, SOURCE_STORE)
+    m.join(b, 1, SOURCE_REFERRAL, by=start[:len(b)])
+    gone = np.union1d(start[::7], a[::3])
+    m.leave(gone, 1)
+    assert (u.state[gone] == CHURNED).all()
+    back = gone[:5]
+    m.join(back, 1, SOURCE_RECALL)
+    m.leave(b[:4], 1)
+    expect = np.setdiff1d(np.union1d(np.union1d(start, a), b), np.setdiff1d(gone, back))
+    expect = np.setdiff1d(expect, b[:4])
+    got = m.members()
+    assert np.array_equal(got, expect) and np.array_equal(got, np.flatnonzero(u.state == MEMBER))
+    assert got is m.members()  # merged once: read again, the same array
+    m.leave(got[:3].copy(), 1)
+    assert np.array_equal(m.members(), np.flatnonzero(u.state == MEMBER))

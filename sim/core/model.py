@@ -74,6 +74,8 @@ class SiyuModel(mesa.Model):
         self.today = today_class(RESULTS)()
         self.landing = CHANNELS.index(cfg.channel.landing)
         self._members: np.ndarray | None = None
+        # joins (True) and leaves (False) since the members index was last merged, in order
+        self._pending: list[tuple[bool, np.ndarray]] = []
         self._owners: np.ndarray | None = None
         self._new_owners: list[np.ndarray] = []  # owners since the index was last merged
         self.timer = PhaseTimer()
@@ -106,9 +108,27 @@ class SiyuModel(mesa.Model):
         return self.steps
 
     def members(self) -> np.ndarray:
-        """Sorted ids of current members, kept up to date as users join and leave."""
+        """Sorted ids of current members, kept up to date as users join and leave.
+
+        Joins and leaves are merged into the index here, when it is next read, not as they
+        happen: a run of joins (or of leaves) with no read between them costs one pass over
+        the index (a day's store recruits and referrals: one merge instead of two)."""
         if self._members is None:
             self._members = np.flatnonzero(self.users.state == MEMBER)
+            self._pending = []
+        elif self._pending:
+            m, pending = self._members, self._pending
+            self._pending = []
+            i = 0
+            while i < len(pending):  # each run of one kind, in the order they happened
+                joined, j = pending[i][0], i
+                while j < len(pending) and pending[j][0] == joined:
+                    j += 1
+                ids = jit.sorted_unique([p[1] for p in pending[i:j]], m[:0])  # disjoint
+                at = np.searchsorted(m, ids)
+                m = jit.insert(m, at, ids) if joined else jit.delete(m, at)
+                i = j
+            self._members = m
         return self._members
 
     # ------------------------------------------------------------------ joining and leaving
@@ -139,9 +159,8 @@ class SiyuModel(mesa.Model):
         if source in LEAD_SOURCES:  # friends brought by a user join as leads
             u.lead_stage[ids] = 1
             self.today.new_leads += len(ids)
-        if self._members is not None:  # insert the sorted new ids: O(members), no rescan
-            m = self._members
-            self._members = jit.insert(m, np.searchsorted(m, ids), ids)
+        if self._members is not None:  # merged into the index when next read: no rescan
+            self._pending.append((True, ids.copy()))
         for mech in self._hooks:
             mech.on_join(ids, day, source)
 
@@ -161,8 +180,7 @@ class SiyuModel(mesa.Model):
         if banned:
             t.new_banned_lost += len(ids)
         if self._members is not None:
-            m = self._members
-            self._members = jit.delete(m, np.searchsorted(m, ids))
+            self._pending.append((False, ids.copy()))
         for mech in self._hooks:
             mech.on_leave(ids, day)
         u.touch[ids] = 0
