@@ -281,6 +281,300 @@ class IndexedClock(Clock):
         return ids[left <= 0]
 
 
+@jit.kernel
+def _merge_order(ids, s, tail_order, perm):  # pragma: no cover - compiled
+    """The order that sorts ``ids``: its first ``s`` (ascending) merged with the rest, taken
+    in ``tail_order`` (positions after ``s`` that sort them); unique ids. Into ``perm``."""
+    i = 0
+    j = 0
+    k = 0
+    m = tail_order.shape[0]
+    while i < s and j < m:
+        t = s + tail_order[j]
+        if ids[t] < ids[i]:
+            perm[k] = t
+            j += 1
+        else:
+            perm[k] = i
+            i += 1
+        k += 1
+    while i < s:
+        perm[k] = i
+        i += 1
+        k += 1
+    while j < m:
+        perm[k] = s + tail_order[j]
+        j += 1
+        k += 1
+
+
+def room(n: int) -> int:
+    """A growable buffer's capacity for ``n`` elements (a quarter spare)."""
+    return n + n // 4 + 1024
+
+
+def id_dtype(n_users: int) -> type:
+    """int32 for the ids of a population that fits (half the bytes a pass reads), else int64."""
+    return np.int32 if n_users < 2**31 else np.int64
+
+
+class AppendClock(IndexedClock):
+    """An :class:`IndexedClock` with a second layout for the kernels, in which the index's
+    changes cost what changed, not a pass over the whole arrays.
+
+    In the *index* layout (the numpy path, the reference) the compact values follow the
+    model's sorted index (:meth:`IndexedClock.align`: a merge of the whole arrays each time
+    the index changed). In the *append* layout (:meth:`to_append`, the kernels) they keep
+    their own order: the users sorted at the last :meth:`compact`, then each later one
+    appended as its clock starts (growable buffers: O(new users) a day, no copy of the whole
+    arrays); a user who leaves the index leaves a dead slot (hazard left inf: it never fires)
+    until the next compaction. A day's hazard is elementwise, so the order changes no value;
+    the ids that fire come out sorted, as from the index (:meth:`fired_at`); :meth:`compact`
+    (every few weeks) drops the dead slots and merges the appended into the sorted part,
+    which keeps the kernels' gathers from the population columns mostly sequential.
+    :meth:`to_index` goes back. The column ``{name}_R`` gets the same writes in both layouts
+    (each threshold drawn; :meth:`sync`, which the ``R`` property runs, writes the compact
+    values), riders are kept in both.
+
+    In the append layout :meth:`start`, :meth:`fire`, :meth:`stop` and :meth:`halt` write at
+    the users' slots (``_pos``: each user's slot, -1 outside the layout); :meth:`advance`
+    takes the layout's own ids (:attr:`ids`)."""
+
+    def __init__(self, table, name, stream):
+        super().__init__(table, name, stream)
+        self.appending = False
+        self._n = 0       # slots in the append layout
+        self._sorted = 0  # of which the first ones sorted by id
+        self._aids = np.zeros(0, dtype=np.int64)
+        self._aleft = np.zeros(0)
+        self._ariders: list[np.ndarray] = []
+        self._fired: np.ndarray | None = None  # the ids fired_at returned, and their positions
+        self._fired_pos = np.zeros(0, dtype=np.int64)
+        # in the append layout: each user's slot in it, -1 outside it (a removed user's slot
+        # stays, dead, until the next compaction: hazard left inf, it never fires)
+        self._pos: np.ndarray | None = None
+        self._dead = 0
+        self.before_index = None  # called before leaving the append layout
+
+    @property
+    def live(self) -> int:
+        """Users in the append layout (not counting dead slots)."""
+        return self._n - self._dead
+
+    @property
+    def ids(self) -> np.ndarray:
+        """The users in the append layout, in its order (dead slots included)."""
+        return self._aids[:self._n]
+
+    @property
+    def left(self) -> np.ndarray:
+        """Their hazard left (a view: the kernels subtract from it in place)."""
+        return self._aleft[:self._n]
+
+    def rider(self, handle: int) -> np.ndarray:
+        if self.appending:
+            return self._ariders[handle][:self._n]
+        return super().rider(handle)
+
+    def _sources(self) -> list[np.ndarray]:
+        return [r[0]() if callable(r[0]) else r[0] for r in self._riders]
+
+    def to_append(self, ids: np.ndarray) -> None:
+        """Switch to the append layout, from the index ``ids`` (the model's)."""
+        self.align(ids)
+        n, cap = len(ids), room(len(ids))
+        self._aids = np.empty(cap, dtype=id_dtype(len(self._column)))
+        self._aids[:n] = ids
+        self._aleft = np.empty(cap)
+        self._aleft[:n] = self._left
+        self._ariders = []
+        for r in self._riders:
+            buf = np.empty(cap, dtype=r[1].dtype)
+            buf[:n] = r[1]
+            self._ariders.append(buf)
+            r[1] = None
+        self._n = self._sorted = n
+        self._ids, self._left = None, np.zeros(0)
+        self._fired = None
+        self._pos = np.full(len(self._column), -1, dtype=np.int32)
+        self._pos[ids] = np.arange(n, dtype=np.int32)
+        self._dead = 0
+        self.appending = True
+
+    def to_index(self) -> None:
+        """Switch back to the index layout (sorted by id; the next :meth:`align` checks it
+        against the model's index)."""
+        if not self.appending:
+            return
+        if self.before_index is not None:
+            self.before_index()
+        n = self._n
+        order = self._alive()
+        order = order[np.argsort(self._aids[:n][order], kind="stable")]
+        self._ids = self._aids[:n][order].astype(np.int64)
+        self._left = self._aleft[:n][order]
+        for r, buf in zip(self._riders, self._ariders, strict=True):
+            r[1] = buf[:n][order]
+        self._added, self._removed = [], []
+        self._aids, self._aleft, self._ariders = self._aids[:0], self._aleft[:0], []
+        self._n = self._sorted = self._dead = 0
+        self._pos = None
+        self._fired = None
+        self.appending = False
+
+    def _alive(self) -> np.ndarray:
+        """Positions of the append layout's live slots (all when none is dead)."""
+        n = self._n
+        if not self._dead:
+            return np.arange(n)
+        return np.flatnonzero(self._pos[self._aids[:n]] == np.arange(n))
+
+    def remove(self, ids: np.ndarray) -> np.ndarray:
+        """Take users ``ids`` (in the append layout) out of it; their hazard left is returned
+        (their slots die: inf left, never firing, dropped at the next compaction)."""
+        pos = self._pos[ids]
+        if len(pos) and pos.min() < 0:
+            raise ValueError(f"clock {self.name}: removing users not in the append layout")
+        left = self._aleft[pos]
+        self._aleft[pos] = np.inf
+        self._pos[ids] = -1
+        self._dead += len(ids)
+        self._fired = None
+        return left
+
+    def insert(self, ids: np.ndarray, left: np.ndarray) -> None:
+        """Append users ``ids`` (not in the layout) with their hazard left ``left``."""
+        if len(ids):
+            self._append(ids, left)
+
+    def _append(self, ids: np.ndarray, values: np.ndarray) -> None:
+        n, m = self._n, len(ids)
+        if n + m > len(self._aids):  # grow (a copy, with room for many days' users)
+            cap = room(n + m)
+            bufs = []
+            for a in (self._aids, self._aleft, *self._ariders):
+                out = np.empty(cap, dtype=a.dtype)
+                out[:n] = a[:n]
+                bufs.append(out)
+            self._aids, self._aleft, *self._ariders = bufs
+        self._aids[n:n + m] = ids
+        self._aleft[n:n + m] = values
+        for buf, full in zip(self._ariders, self._sources(), strict=True):
+            buf[n:n + m] = full[ids]
+        self._pos[ids] = np.arange(n, n + m, dtype=np.int32)
+        self._n = n + m
+
+    def compact(self) -> None:
+        """Drop the dead slots and merge the users appended since the last compaction into
+        the sorted part (one pass per array, into fresh buffers with room to grow)."""
+        n, s = self._n, self._sorted
+        if not self.appending or (n == s and not self._dead):
+            return
+        alive = self._alive()
+        ids = self._aids[:n][alive]
+        s = int(np.searchsorted(alive, s))  # live slots of the sorted part
+        m = len(ids)
+        perm = np.empty(m, dtype=np.int64)
+        _merge_order(ids, s, np.argsort(ids[s:], kind="stable"), perm)
+        perm = alive[perm]
+        cap = room(m)
+        bufs = []
+        for a in (self._aids, self._aleft, *self._ariders):
+            out = np.empty(cap, dtype=a.dtype)
+            np.take(a[:n], perm, out=out[:m])
+            bufs.append(out)
+        self._aids, self._aleft, *self._ariders = bufs
+        self._n = self._sorted = m
+        self._dead = 0
+        self._pos[self._aids[:m]] = np.arange(m, dtype=np.int32)
+        self._fired = None
+
+    def sync(self) -> None:
+        if self.appending:
+            alive = self._alive()
+            if len(alive):
+                self._column[self._aids[alive]] = self._aleft[alive]
+            return
+        super().sync()
+
+    def start(self, ids: np.ndarray) -> None:
+        if not self.appending:
+            super().start(ids)
+            return
+        if len(ids) == 0:
+            return
+        values = self.draw(ids)
+        pos = self._pos[ids]
+        inside = pos >= 0
+        if inside.any():  # re-armed where they are
+            self._aleft[pos[inside]] = values[inside]
+            if not inside.all():
+                ids, values = ids[~inside], values[~inside]
+            else:
+                return
+        self._append(ids, values)
+
+    def draw(self, ids: np.ndarray) -> np.ndarray:
+        """New thresholds for ``ids`` (their draw counter ``k``), kept in the column too."""
+        values = self.stream.exponential(ids, self.k[ids])
+        self._column[ids] = values
+        return values
+
+    def holds(self, ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` are in the append layout (live)."""
+        return self._pos[ids] >= 0
+
+    def halt(self, ids: np.ndarray, leaving: bool = True) -> np.ndarray:
+        if not self.appending:
+            return super().halt(ids, leaving)
+        if len(ids) == 0:
+            return np.zeros(0, np.int64)
+        self._column[ids] = np.inf
+        pos = self._pos[ids]
+        at = pos[pos >= 0].astype(np.int64)
+        if len(at):
+            self._aleft[at] = np.inf
+            if leaving:
+                self._pos[ids[pos >= 0]] = -1
+                self._dead += len(at)
+        return at
+
+    def align(self, ids: np.ndarray) -> None:
+        self.to_index()
+        super().align(ids)
+
+    def fired_at(self, pos: np.ndarray) -> np.ndarray:
+        """The ids at positions ``pos`` (ascending) of the append layout, sorted as the index
+        layout gives them (int64, as the model's index); :meth:`fire` restarts their clocks
+        at those positions."""
+        ids = self._aids[pos].astype(np.int64)
+        if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
+            order = np.argsort(ids, kind="stable")
+            ids, pos = ids[order], pos[order]
+        self._fired, self._fired_pos = ids, pos
+        return ids
+
+    def advance(self, ids: np.ndarray, hazard: np.ndarray | float) -> np.ndarray:
+        if not self.appending:
+            return super().advance(ids, hazard)
+        if len(ids) != self._n:
+            raise ValueError(f"clock {self.name}: advance over the append layout, not {len(ids)} ids")
+        left = self._aleft[:self._n]
+        left -= hazard
+        return self.fired_at(np.flatnonzero(left <= 0))
+
+    def fire(self, ids: np.ndarray) -> None:
+        if self.appending and ids is self._fired:
+            self._fired = None
+            if len(ids) == 0:
+                return
+            self.k[ids] += 1
+            self._aleft[self._fired_pos] = self.draw(ids)
+            return
+        self.to_index()
+        super().fire(ids)
+
+
 class DueCalendar:
     """Ids filed by the day their event falls due, so a day touches only those due that day.
 

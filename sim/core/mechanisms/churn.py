@@ -31,7 +31,7 @@ import numpy as np
 
 from sim.config.base import ConfigError
 from sim.core import jit
-from sim.core.clocks import IndexedClock
+from sim.core.clocks import AppendClock
 from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import Column, MemberClockMechanism, clock_columns
 from sim.core.mechanisms.shared import koc_active
@@ -171,8 +171,9 @@ class Churn(MemberClockMechanism):
         self.base = np.array([base_hazard(ch.monthly_churn, self.shape, c.channel_churn_reading)
                               for ch in self.cfg.channels.profiles()], dtype=np.float64)
         self.koc = koc_active(self.cfg)
-        # advanced over the members every day: their hazard left kept in member order
-        self.clock = IndexedClock(self.users, self.clock_name, self.stream(self.clock_stream))
+        # advanced over the members every day: their hazard left kept compactly, in member
+        # order for the numpy path, in the order they joined for the kernels (no daily merge)
+        self.clock = AppendClock(self.users, self.clock_name, self.stream(self.clock_stream))
         self._frailty = self.clock.follow(lambda: self.users.frailty)  # drawn at joining
 
     def _draw_frailty(self, ids: np.ndarray) -> None:
@@ -180,22 +181,22 @@ class Churn(MemberClockMechanism):
             self.users.frailty[ids] = gamma_frailty(self.stream("frailty"), ids, self.shape)
 
     def init_state(self) -> None:
-        super().init_state()
         self._draw_frailty(self.model.members())
+        super().init_state()
 
     def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
+        self._draw_frailty(ids)  # first: the append layout copies it as the clock starts
         super().on_join(ids, day, source)
-        self._draw_frailty(ids)
 
     def step(self, day: int) -> None:
         u, cfg = self.users, self.cfg
         c, s = cfg.strategy.churn, cfg.strategy
         ids = self.model.members()
-        self.clock.align(ids)
         betas = (c.fatigue_beta, c.dissatisfaction_beta, cfg.groups.churn_beta)
         if jit.use(len(ids)) and _weak(*betas):
             self._step_kernels(ids, day)
             return
+        self.clock.align(ids)
         # fatigue_beta x fatigue + dissatisfaction_beta x (pivot - satisfaction)
         # + churn_beta x (neutral - group activity), in place on the gathered copies
         x = u.fatigue[ids]
@@ -227,37 +228,45 @@ class Churn(MemberClockMechanism):
             hazard = np.where(u.vip_until[ids] >= day, hazard * s.membership.vip_churn_mult, hazard)
         return hazard
 
-    def _leave(self, gone: np.ndarray, day: int, pos: np.ndarray | None = None) -> None:
-        """Members ``gone`` leave (their clock fired: re-armed, then stopped); ``pos``: their
-        positions in the clock's index, if the advance listed them."""
+    def _leave(self, gone: np.ndarray, day: int) -> None:
+        """Members ``gone`` leave (their clock fired: re-armed, then stopped)."""
         if len(gone):
-            if pos is None:
-                self.clock.fire(gone)
-            else:
-                self.clock.fire_at(gone, pos)
+            self.clock.fire(gone)
             self.model.leave(gone, day)
 
-    def _step_kernels(self, ids: np.ndarray, day: int) -> None:
+    def _step_kernels(self, members: np.ndarray, day: int) -> None:
         """:meth:`step` with the exponent and the hazard-and-advance each in one pass over
         the members (:func:`_exponent`, :func:`_advance`), the ``exp`` in numpy between them;
-        the KOC, tier and VIP factors (off by default) stay the numpy lines."""
+        the KOC, tier and VIP factors (off by default) stay the numpy lines. The passes run
+        over the clock's append layout (:class:`AppendClock`: the members sorted at the last
+        compaction, every 32 days, then those who joined since; a member who left is a dead
+        slot, hazard left inf, until then): the hazard is elementwise, so the order changes
+        no value, and the fired come out sorted."""
         u, cfg = self.users, self.cfg
         c, s = cfg.strategy.churn, cfg.strategy
+        clock = self.clock
+        if not clock.appending:
+            clock.to_append(members)
+        elif day % 32 == 0:
+            clock.compact()
+        if clock.live != len(members) or (clock.check_all and not np.array_equal(
+                np.sort(clock.ids[clock._alive()]), members)):
+            raise AssertionError(f"day {day}: the churn clock's members are not the model's")
+        ids = clock.ids
         f32 = np.float32
         x = np.empty(len(ids), dtype=np.float32)
         _exponent(ids, u.fatigue, u.satisfaction, u.group_activity, f32(c.fatigue_beta),
                   f32(s.satisfaction.pivot), f32(c.dissatisfaction_beta),
                   f32(cfg.groups.neutral_activity), f32(cfg.groups.churn_beta), x)
         jit.split_inplace(np.exp, x)  # numpy's exp, on every thread
-        frailty = self.clock.rider(self._frailty)
+        frailty = clock.rider(self._frailty)
         if not (self.koc or s.membership.enabled or s.membership.vip):
             out = np.empty(len(ids), dtype=np.int64)
             n = jit.join(out, _advance(ids, u.channel, self.base, x, frailty, self.shape > 0,
-                                       self.clock._left, out))
-            pos = out[:n].copy()
-            self._leave(ids[pos], day, pos)
+                                       clock.left, out))
+            self._leave(clock.fired_at(out[:n].copy()), day)
             return
         hazard = np.empty(len(ids), dtype=np.float64)
         _hazard(ids, u.channel, self.base, x, frailty, self.shape > 0, hazard)
         hazard = self._factors(hazard, ids, day)
-        self._leave(self.clock.advance(ids, hazard), day)
+        self._leave(clock.advance(ids, hazard), day)
