@@ -377,6 +377,22 @@ def test_switching_to_kernels_mid_run_gives_the_numpy_numbers(case, make_config,
     assert differences(switched, reference) == []
 
 
+def test_switching_back_to_numpy_mid_run_gives_the_numpy_numbers(make_config, monkeypatch):
+    """Members shrink (official-account followers leave): the phases that ran their kernels
+    over the clocks' append layouts go back to the numpy lines and the index layout the day
+    the members fall below MIN_SIZE."""
+    overrides = ["channel=official_account", "touchpoints.divert_per_month=0",
+                 "population.n_users=2500", "days=120", "seed=41",
+                 "market.initial_member_share=0.15"]
+    reference = run(make_config, overrides, "numpy", monkeypatch)
+    counts = np.asarray(reference.series()["n_members"])
+    start, end = int(counts[0]), int(counts[-1])
+    assert end < start - 40, "the scenario must shrink to cross the threshold"
+    monkeypatch.setattr(jit, "MIN_SIZE", (start + end) // 2)
+    switched = run(make_config, overrides, "auto", monkeypatch)
+    assert differences(switched, reference) == []
+
+
 @pytest.mark.parametrize("n", [0, 1, 2, 1000])
 def test_uniform_kernel_is_numpys(n, monkeypatch):
     """Stream.uniform's compiled loop against its numpy lines (the SplitMix64 finaliser on

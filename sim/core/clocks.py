@@ -327,8 +327,8 @@ class AppendClock(IndexedClock):
     the index changed). In the *append* layout (:meth:`to_append`, the kernels) they keep
     their own order: the users sorted at the last :meth:`compact`, then each later one
     appended as its clock starts (growable buffers: O(new users) a day, no copy of the whole
-    arrays); a user who leaves the index leaves a dead slot (hazard left inf: it never fires)
-    until the next compaction. A day's hazard is elementwise, so the order changes no value;
+    arrays); a user who leaves the index leaves a dead slot (id -1, hazard left inf: it never
+    fires) until the next compaction. A day's hazard is elementwise, so the order changes no value;
     the ids that fire come out sorted, as from the index (:meth:`fired_at`); :meth:`compact`
     (every few weeks) drops the dead slots and merges the appended into the sorted part,
     which keeps the kernels' gathers from the population columns mostly sequential.
@@ -351,7 +351,7 @@ class AppendClock(IndexedClock):
         self._fired: np.ndarray | None = None  # the ids fired_at returned, and their positions
         self._fired_pos = np.zeros(0, dtype=np.int64)
         # in the append layout: each user's slot in it, -1 outside it (a removed user's slot
-        # stays, dead, until the next compaction: hazard left inf, it never fires)
+        # stays, dead, until the next compaction: id -1, hazard left inf, it never fires)
         self._pos: np.ndarray | None = None
         self._dead = 0
         self.before_index = None  # called before leaving the append layout
@@ -363,7 +363,8 @@ class AppendClock(IndexedClock):
 
     @property
     def ids(self) -> np.ndarray:
-        """The users in the append layout, in its order (dead slots included)."""
+        """The users in the append layout, in its order (a dead slot holds -1: a kernel that
+        writes to the users' columns skips it)."""
         return self._aids[:self._n]
 
     @property
@@ -422,12 +423,26 @@ class AppendClock(IndexedClock):
         self._fired = None
         self.appending = False
 
+    def over(self, index: np.ndarray, day: int, every: int = 32) -> np.ndarray:
+        """The slots' ids for a day's pass in the append layout over the users of ``index``
+        (the model's sorted index): switch to the layout first if needed, compact it every
+        ``every`` days, and check that its live users are the index's (their count; all of
+        them with ``check_all``)."""
+        if not self.appending:
+            self.to_append(index)
+        elif day % every == 0:
+            self.compact()
+        if self.live != len(index) or (self.check_all and not np.array_equal(
+                np.sort(self.ids[self._alive()]), index)):
+            raise AssertionError(f"day {day}: clock {self.name}'s users are not the index's")
+        return self.ids
+
     def _alive(self) -> np.ndarray:
         """Positions of the append layout's live slots (all when none is dead)."""
         n = self._n
         if not self._dead:
             return np.arange(n)
-        return np.flatnonzero(self._pos[self._aids[:n]] == np.arange(n))
+        return np.flatnonzero(self._aids[:n] >= 0)
 
     def remove(self, ids: np.ndarray) -> np.ndarray:
         """Take users ``ids`` (in the append layout) out of it; their hazard left is returned
@@ -437,6 +452,7 @@ class AppendClock(IndexedClock):
             raise ValueError(f"clock {self.name}: removing users not in the append layout")
         left = self._aleft[pos]
         self._aleft[pos] = np.inf
+        self._aids[pos] = -1
         self._pos[ids] = -1
         self._dead += len(ids)
         self._fired = None
@@ -535,6 +551,7 @@ class AppendClock(IndexedClock):
         if len(at):
             self._aleft[at] = np.inf
             if leaving:
+                self._aids[at] = -1
                 self._pos[ids[pos >= 0]] = -1
                 self._dead += len(at)
         return at
@@ -555,10 +572,10 @@ class AppendClock(IndexedClock):
         return ids
 
     def advance(self, ids: np.ndarray, hazard: np.ndarray | float) -> np.ndarray:
-        if not self.appending:
+        """Over the append layout when ``ids`` are its own (:attr:`ids`); over an index (the
+        model's) in the index layout otherwise (switching to it)."""
+        if not (self.appending and ids.base is self._aids and len(ids) == self._n):
             return super().advance(ids, hazard)
-        if len(ids) != self._n:
-            raise ValueError(f"clock {self.name}: advance over the append layout, not {len(ids)} ids")
         left = self._aleft[:self._n]
         left -= hazard
         return self.fired_at(np.flatnonzero(left <= 0))

@@ -240,19 +240,13 @@ class Churn(MemberClockMechanism):
         the KOC, tier and VIP factors (off by default) stay the numpy lines. The passes run
         over the clock's append layout (:class:`AppendClock`: the members sorted at the last
         compaction, every 32 days, then those who joined since; a member who left is a dead
-        slot, hazard left inf, until then): the hazard is elementwise, so the order changes
-        no value, and the fired come out sorted."""
+        slot until then, id -1 and hazard left inf, whose hazard is computed and never
+        used): the hazard is elementwise, so the order changes no value, and the fired come
+        out sorted."""
         u, cfg = self.users, self.cfg
         c, s = cfg.strategy.churn, cfg.strategy
         clock = self.clock
-        if not clock.appending:
-            clock.to_append(members)
-        elif day % 32 == 0:
-            clock.compact()
-        if clock.live != len(members) or (clock.check_all and not np.array_equal(
-                np.sort(clock.ids[clock._alive()]), members)):
-            raise AssertionError(f"day {day}: the churn clock's members are not the model's")
-        ids = clock.ids
+        ids = clock.over(members, day)
         f32 = np.float32
         x = np.empty(len(ids), dtype=np.float32)
         _exponent(ids, u.fatigue, u.satisfaction, u.group_activity, f32(c.fatigue_beta),

@@ -48,7 +48,7 @@ import math
 import numpy as np
 
 from sim.core import jit
-from sim.core.clocks import IndexedClock
+from sim.core.clocks import AppendClock
 from sim.core.columns import MEMBER, unique
 from sim.core.jit import NCHUNK, prange
 from sim.core.mechanisms.base import (
@@ -72,7 +72,8 @@ N_CHANNEL_SLOTS = 128  # channel counts the members' kernel keeps (the int8 colu
 @jit.kernel(parallel=True)
 def _members_day(members, sat, mean, reversion, channel, counts, after, after_q, use_after,
                  reach, promo, use_promo, rate32, rate64, advance, R, fired):  # pragma: no cover
-    """One pass over the (sorted, unique) members fusing ``Service.step``'s numpy lines:
+    """One pass over the members (unique; -1: a dead slot of the clock's append layout,
+    skipped) fusing ``Service.step``'s numpy lines:
 
     * ``sat = satisfaction[members]; satisfaction[members] = sat + (mean - sat) * reversion``
       (float32 throughout);
@@ -82,8 +83,8 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
       ``after_sale[members] = after * after_q``), ``+ promo * reach[channel[members]]``
       (float32, when ``use_promo``), or the float64 ``rate`` alone when neither;
     * the incident clock's advance when ``advance``: ``left -= hazard`` in float64 on its
-      compact hazard left (``R``, in members' order: :class:`IndexedClock`), and the
-      positions (in ``members``) with ``left <= 0`` written to ``fired``.
+      compact hazard left (``R``, in the order of ``members``: :class:`AppendClock`), and
+      the positions (in ``members``) with ``left <= 0`` written to ``fired``.
 
     Parallel over :data:`NCHUNK` chunks of the members; each lists its fired from its own
     start in ``fired`` (as long as the members); returns how many each fired, for :func:`sim.core.jit.join`
@@ -97,6 +98,8 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
         k = 0
         for j in range(ids.shape[0]):
             i = ids[j]
+            if i < 0:
+                continue
             s = sat[i]
             sat[i] = s + (mean - s) * reversion
             ch = channel[i]
@@ -203,8 +206,9 @@ class Service(MemberClockMechanism):
 
     def __init__(self, model):
         super().__init__(model)
-        # advanced over the members every day: their hazard left kept in member order
-        self.clock = IndexedClock(self.users, self.clock_name, self.stream(self.clock_stream))
+        # advanced over the members every day: their hazard left kept compactly, in member
+        # order for the numpy path, in the order they joined for the kernel (no daily merge)
+        self.clock = AppendClock(self.users, self.clock_name, self.stream(self.clock_stream))
         s = self.cfg.strategy
         sv = s.service
         self.rate = sv.incidents_per_year / 365.0
@@ -279,14 +283,14 @@ class Service(MemberClockMechanism):
         members = self.model.members()
         mean = np.float32(cfg.satisfaction.initial_mean)
         if jit.use(len(members)):
-            capacity, fired, pos = self._members_kernel(members, mean)
+            capacity, fired = self._members_kernel(members, mean, day)
         else:
             sat = u.satisfaction[members]
             u.satisfaction[members] = sat + (mean - sat) * self.reversion
             self._fade_wom()
             today.new_cost_knowledge_base += self.kb_cost_day
             capacity = self._staff(members)
-            fired, pos = self._incidents(members), None
+            fired = self._incidents(members)
         k = self.clock.k[fired]
         fault = self.stream("fault").uniform(fired, k) < sv.fault_share
         cared = fault & (self.stream("care").uniform(fired, k) < sv.proactive_care)
@@ -306,10 +310,7 @@ class Service(MemberClockMechanism):
         today.new_resolved += int(resolved.sum())
         today.new_care_contacts += n_care
         today.new_cost_care += n_care * sv.cost_per_care_contact
-        if pos is None:
-            self.clock.fire(fired)
-        else:  # at the positions the advance listed (no search of the index)
-            self.clock.fire_at(fired, pos)
+        self.clock.fire(fired)  # at the slots the kernel listed, when it advanced the clock
         angry = fault & ~resolved
         if angry.any() and sv.negative_wom > 0:
             told = self.model.graph.sample_neighbors(fired[angry],
@@ -319,38 +320,38 @@ class Service(MemberClockMechanism):
             self._remember(told)
             today.new_negative_wom += len(told)
 
-    def _members_kernel(self, members: np.ndarray,
-                        mean: np.float32) -> tuple[float, np.ndarray, np.ndarray | None]:
+    def _members_kernel(self, members: np.ndarray, mean: np.float32,
+                        day: int) -> tuple[float, np.ndarray]:
         """The numpy lines of ``step`` before the fired few (satisfaction reverts, word of
         mouth fades, staff, incidents) with one compiled pass over the members
-        (:func:`_members_day`); today's capacity, the members who raise an incident and their
-        positions in the clock's index (None when the clock is not advanced inline)."""
+        (:func:`_members_day`), in the clock's append layout (:meth:`AppendClock.over`: the
+        pass is elementwise, its counts integers, so the order changes no value); today's
+        capacity and the members who raise an incident (sorted)."""
         u, sv = self.users, self.cfg.strategy.service
         self._fade_wom()
         self.model.today.new_cost_knowledge_base += self.kb_cost_day
         use_after = bool(self.after_add > 0)
         use_promo = bool(self.model.today.promo and sv.promo_questions > 0)
-        fused = type(self.clock) is IndexedClock  # its advance is reproduced inline
-        self.clock.align(members)
+        fused = type(self.clock) is AppendClock  # its advance is reproduced inline
         advance = fused and (use_after or use_promo or not self.rate <= 0)
+        ids = self.clock.over(members, day) if fused else members
         counts = np.zeros((NCHUNK, N_CHANNEL_SLOTS), dtype=np.int64)
-        out = np.empty(len(members) if advance else 0, dtype=np.int64)
+        out = np.empty(len(ids) if advance else 0, dtype=np.int64)
         # numpy's dtypes: a Python float meets float32 arrays as float32 (rate + after_sale,
         # promo_questions * reach); the rate alone is subtracted from R as float64
-        fired = _members_day(members, u.satisfaction, mean, self.reversion, u.channel, counts,
+        fired = _members_day(ids, u.satisfaction, mean, self.reversion, u.channel, counts,
                              u.after_sale, self.after_q, use_after and fused, self.reach,
                              np.float32(sv.promo_questions), use_promo and fused,
-                             np.float32(self.rate), float(self.rate), advance, self.clock._left,
-                             out)
+                             np.float32(self.rate), float(self.rate), advance,
+                             self.clock.left if fused else np.zeros(0), out)
         n = jit.join(out, fired)
         counts = counts.sum(axis=0)
         used = np.flatnonzero(counts)
         size = max(len(self.productivity), int(used[-1]) + 1 if len(used) else 0)
         capacity = self._staff(members, counts[:size])  # np.bincount's length
         if not fused:
-            return capacity, self._incidents(members), None
-        pos = out[:n].copy()
-        return capacity, members[pos], pos
+            return capacity, self._incidents(members)
+        return capacity, self.clock.fired_at(out[:n].copy())
 
     def _staff(self, members: np.ndarray, by_channel: np.ndarray | None = None) -> float:
         """Today's agents (paid) and answering capacity (answers today); ``by_channel``:
