@@ -190,7 +190,8 @@ def test_fired_lists_keep_the_index_order_across_chunks(n, monkeypatch):
 @pytest.mark.parametrize("case", ["exact", "tiny", "above_one", "nan", "big_group"])
 def test_group_sums_are_numpys_bincount(case, monkeypatch):
     """The groups' satisfaction sums, added in parallel as fixed-point integers when that is
-    exact, else serially: numpy's ``bincount`` sums (member order) bit for bit either way."""
+    exact, else serially: numpy's ``bincount`` sums (member order) bit for bit either way,
+    over the members or over a clock's slots (any order, dead slots)."""
     from sim.core.mechanisms.groups import _group_sums
 
     monkeypatch.setattr(jit, "MODE", "numba")
@@ -210,11 +211,16 @@ def test_group_sums_are_numpys_bincount(case, monkeypatch):
     gm = group[members]
     want_n = np.bincount(gm[gm >= 0], minlength=n_groups)
     want_s = np.bincount(gm[gm >= 0], weights=sat[members][gm >= 0], minlength=n_groups)
+    # the members as a clock's append layout holds them: shuffled, with dead slots (-1)
+    slots = np.insert(rng.permutation(members), rng.integers(0, len(members), 500), -1)
     for compact in (False, True):
-        gid = gm.copy() if compact else np.full(len(members), -9, dtype=np.int32)
-        count, sums = _group_sums(members, gid if compact else group, compact, sat, gid,
-                                  n_groups)
-        assert np.array_equal(gid, gm)
+        ids = slots if compact else members
+        gid = (np.where(ids >= 0, group[ids], -1).astype(np.int32) if compact
+               else np.full(len(members), -9, dtype=np.int32))
+        count, sums = _group_sums(ids, gid if compact else group, compact, sat, gid,
+                                  n_groups, members, group)
+        if not compact:
+            assert np.array_equal(gid, gm)
         assert np.array_equal(count, want_n)
         assert np.array_equal(sums, want_s, equal_nan=True)
 

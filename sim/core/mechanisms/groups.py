@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from sim.core import jit
-from sim.core.clocks import IndexedClock
+from sim.core.clocks import AppendClock
 from sim.core.columns import (
     OFFICIAL_ACCOUNT,
     TOUCH_GROUP,
@@ -150,15 +150,17 @@ class Groups(Mechanism):
         live = self.size > 0
         members = self.model.members()
         fused = jit.use(len(members))
-        if fused:  # the four lines below in two passes (_gather, _tally)
-            if self.exit_hazard > 0:  # the members' groups, kept in member order by the clock
-                gid = self.exit_clock.groups(members)
-                count, sat_sum = _group_sums(members, gid, True, u.satisfaction, gid,
-                                             len(self.size))
+        ids = members  # what the kernels pass over: the clock's slots, else the members
+        if fused:  # the four lines below in one pass (_group_sums)
+            if self.exit_hazard > 0:  # the members' groups, kept by the clock in its slots
+                ids = self.exit_clock.over(members, day)
+                gid = self.exit_clock.groups()
+                count, sat_sum = _group_sums(ids, gid, True, u.satisfaction, gid,
+                                             len(self.size), members, u.group)
             else:
                 gid = np.empty(len(members), dtype=u.group.dtype)
                 count, sat_sum = _group_sums(members, u.group, False, u.satisfaction, gid,
-                                             len(self.size))
+                                             len(self.size), members, u.group)
             n = count.astype(np.float32)
         else:
             gid = u.group[members]
@@ -177,7 +179,7 @@ class Groups(Mechanism):
             if themed:
                 today.new_cost_content += content.cost_per_post
         if self.koc:
-            stim = stim + g.koc_lift * koc_posts(self.cfg, u.koc[members], gid, len(n))
+            stim = stim + g.koc_lift * koc_posts(self.cfg, u.koc[ids], gid, len(n))
         a = a + stim * (1 - a) - a * self.decay - g.promo_spam * today.promo
         a = np.clip(a, 0.0, 1.0).astype(np.float32)
         self.activity = np.where(live, a, self.activity)
@@ -190,7 +192,7 @@ class Groups(Mechanism):
         alive = live & ~dead
         today.new_cost_groups += np.count_nonzero(alive) * g.cost_per_group_month / 30.0
         if fused:
-            self._exits_fused(members, gid, day)
+            self._exits_fused(ids, gid, day)
         else:
             self._exits(members, gid, in_group, day)
         today.n_groups_live = int(np.count_nonzero(live))
@@ -215,19 +217,20 @@ class Groups(Mechanism):
         g, beta = self.cfg.groups, self.cfg.touchpoints.group_exit_beta
         return self.exit_hazard * np.exp(beta * (g.neutral_activity - self.activity))
 
-    def _exits_fused(self, members: np.ndarray, gid: np.ndarray, day: int) -> None:
+    def _exits_fused(self, ids: np.ndarray, gid: np.ndarray, day: int) -> None:
         """``u.group_activity[members] = ...`` (:meth:`step`) and :meth:`_exits` by one
-        kernel over the members (:func:`_publish_and_advance`)."""
+        kernel (:func:`_publish_and_advance`) over ``ids``: the exit clock's slots (its
+        append layout) when it runs, else the members; ``gid`` their groups."""
         u = self.users
         advance = self.exit_hazard > 0
         h_group = self._exit_hazards() if advance else np.zeros(0, dtype=np.float32)
-        fired = np.empty(len(members) if advance else 0, dtype=members.dtype)
-        left = self.exit_clock.left(members) if advance else np.zeros(0)
-        nf = jit.join(fired, _publish_and_advance(members, gid, self.activity, self.neutral,
+        fired = np.empty(len(ids) if advance else 0, dtype=np.int64)
+        left = self.exit_clock.left if advance else np.zeros(0)
+        nf = jit.join(fired, _publish_and_advance(ids, gid, self.activity, self.neutral,
                                                   u.group_activity, left, h_group, advance,
                                                   fired))
-        if advance:
-            self._quit(fired[:nf].copy(), day)
+        if advance:  # in slot order: sorted as the members index gives them
+            self._quit(np.sort(fired[:nf]), day)
 
     def _quit(self, fired: np.ndarray, day: int) -> None:
         """Members ``fired`` (their exit clock fired) quit their group."""
@@ -247,41 +250,49 @@ class Groups(Mechanism):
         self.model.leave(gone, day)
 
 
-class ExitClock(IndexedClock):
-    """The group exit clock over the members index (:class:`IndexedClock`): the members in
+class ExitClock(AppendClock):
+    """The group exit clock over the members index (:class:`AppendClock`): the members in
     no group (official-account followers, members who quit) are in the index too, with the
     clock stopped (inf), so the index is the model's members and a quit does not change it
     (:meth:`stop` would take the member out of the index). It also keeps the members'
-    ``group`` column in member order (a rider, set to -1 by :meth:`quit`, the only change
-    to a member's group while a member)."""
+    ``group`` column in its order (a rider, set to -1 by :meth:`quit`, the only change to a
+    member's group while a member, and in a dead slot of the append layout)."""
 
     def __init__(self, table: Columns, name: str, stream: Stream):
         super().__init__(table, name, stream)
         self._group = self.follow(lambda: table.group)
 
-    def groups(self, members: np.ndarray) -> np.ndarray:
-        """``u.group[members]``, from the compact copy (aligned with ``members``, the index;
-        not a copy: do not write to it)."""
-        self.align(members)
+    def groups(self) -> np.ndarray:
+        """``u.group[ids]`` for the append layout's slots (:attr:`ids`; -1 in a dead slot),
+        from the compact copy (not a copy: do not write to it)."""
         gid = self.rider(self._group)
-        if self.check_all and not np.array_equal(gid, self.table.group[members]):
-            raise AssertionError("groups: the compact group ids differ from the column")
+        if self.check_all:
+            ids = self.ids
+            live = ids >= 0
+            if not (np.array_equal(gid[live], self.table.group[ids[live]])
+                    and (gid[~live] == -1).all()):
+                raise AssertionError("groups: the compact group ids differ from the column")
         return gid
-
-    def left(self, members: np.ndarray) -> np.ndarray:
-        """The hazard left of ``members`` (the index), compact in member order: what
-        :meth:`advance` subtracts from (the array itself, to be advanced in place)."""
-        self.align(members)
-        return self._left
 
     def enter(self, ids: np.ndarray) -> None:
         """Members ``ids`` who joined in no group (the clock not started): they enter the
-        index at the next alignment, with their column's value (inf)."""
+        index (at the next alignment, or now in the append layout) with their column's value
+        (inf)."""
         if len(ids) == 0:
+            return
+        if self.appending:
+            new = ids[~self.holds(ids)]
+            if len(new):
+                self._append(new, self._column[new])
             return
         _, inside = self._locate(ids)
         if not inside.all():
             self._added.append(ids[~inside])
+
+    def stop(self, ids: np.ndarray) -> None:
+        at = self.halt(ids)
+        if self.appending and len(at):
+            self.rider(self._group)[at] = -1
 
     def quit(self, ids: np.ndarray) -> None:
         """Stop the clock of members ``ids`` who quit their group and stay members."""
@@ -296,13 +307,15 @@ _TALLY_PARTS = 4  # parts of the exact tally, each with its own sums (not the th
 _EXACT_MAX = 2**13  # members in a group below which its fixed-point sums stay exact
 
 
-def _group_sums(members: np.ndarray, group: np.ndarray, compact: bool,
-                satisfaction: np.ndarray, gid: np.ndarray,
-                n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+def _group_sums(ids: np.ndarray, group: np.ndarray, compact: bool,
+                satisfaction: np.ndarray, gid: np.ndarray, n_groups: int,
+                members: np.ndarray, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The groups' member counts (int64) and satisfaction sums (float64) of
     :meth:`Groups.step`: ``np.bincount(gm)`` and ``np.bincount(gm, weights=
-    u.satisfaction[members][in_group])``, float64 sums in member order; ``gid`` gets the
-    members' groups unless ``compact`` (``group`` is then that already).
+    u.satisfaction[members][in_group])``, float64 sums in member order (``members``, the
+    sorted index; ``column``: ``u.group``). The pass runs over ``ids``, the members in any
+    order (-1: no one), in groups ``group`` (``compact``: in the order of ``ids``) or else
+    the column ``group[ids]``, written into ``gid``.
 
     A float sum's order is its value, so a sum split across threads is not numpy's in
     general, but here it is whenever every sum is exact: when each satisfaction is a
@@ -310,19 +323,23 @@ def _group_sums(members: np.ndarray, group: np.ndarray, compact: bool,
     members, every partial sum in member order is a multiple of 2**-40 below 2**13, which a
     float64 holds exactly, so adding in member order rounds nothing and gives the exact sum,
     whatever the order. :func:`_tally_exact` sums the fixed-point integers in parallel and
-    checks those conditions; when one fails the day is summed serially
+    checks those conditions; when one fails the day is summed serially, in member order
     (:func:`_gather`, :func:`_tally`)."""
     count = np.zeros((_TALLY_PARTS, n_groups), dtype=np.int64)
     total = np.zeros((_TALLY_PARTS, n_groups), dtype=np.int64)
-    bad = _tally_exact(members, group, compact, satisfaction, gid, count, total)
+    bad = _tally_exact(ids, group, compact, satisfaction, gid, count, total)
     count = count.sum(axis=0)
     if not bad.any() and (n_groups == 0 or count.max() < _EXACT_MAX):
         return count, total.sum(axis=0) * (1.0 / _FIXED)  # exact: below 2**53 units
     count = np.zeros(n_groups, dtype=np.int64)
     sat_sum = np.zeros(n_groups, dtype=np.float64)
+    in_order = gid if ids is members and not compact else np.empty(len(members), column.dtype)
     sat = np.empty(len(members), dtype=satisfaction.dtype)
-    _gather(members, gid, True, satisfaction, gid, sat)  # gid: filled by _tally_exact
-    _tally(gid, sat, count, sat_sum)
+    if in_order is gid:  # gid: filled in member order by _tally_exact
+        _gather(members, gid, True, satisfaction, gid, sat)
+    else:
+        _gather(members, column, False, satisfaction, in_order, sat)
+    _tally(in_order, sat, count, sat_sum)
     return count, sat_sum
 
 
@@ -347,6 +364,9 @@ def _tally_exact(members, group, compact, satisfaction, gid, count, total):  # p
             m = ids[j]
             if compact:
                 g = group_c[j]
+            elif m < 0:
+                g = -1
+                gid_c[j] = g
             else:
                 g = group_c[m]
                 gid_c[j] = g
@@ -418,6 +438,8 @@ def _publish_and_advance(members, gid, activity, neutral, group_activity, left, 
         k = 0
         for j in range(ids.shape[0]):
             m = ids[j]
+            if m < 0:  # a dead slot of the clock's append layout
+                continue
             g = gid_c[j]
             if g >= 0:
                 group_activity[m] = activity[g]
