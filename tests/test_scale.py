@@ -108,10 +108,10 @@ def test_indexed_clock_matches_the_column_clock():
 
 @pytest.mark.parametrize("mode", ["numba", "numpy"])
 def test_members_index_merges_joins_and_leaves_in_order(monkeypatch, mode):
-    """The joins and leaves since the members index was last read are merged into it in
-    the order they happened (runs of one kind at once): joins, a leave of old and new
-    members, a rejoin of one who just left, another leave; read at any point, the index is
-    the users in state member."""
+    """The joins and leaves since the members index was last read are merged into it at
+    once, each user in or out as their last join or leave says: joins, a leave of old and
+    new members, a rejoin of some who just left, another leave; the count meanwhile, and
+    the index when read, are the users in state member."""
     from sim.core.columns import CHURNED, MEMBER, PROSPECT, SOURCE_RECALL, SOURCE_REFERRAL, SOURCE_STORE
 
     monkeypatch.setattr(jit, "MODE", mode)
@@ -132,6 +132,7 @@ def test_members_index_merges_joins_and_leaves_in_order(monkeypatch, mode):
     m.leave(b[:4], 1)
     expect = np.setdiff1d(np.union1d(np.union1d(start, a), b), np.setdiff1d(gone, back))
     expect = np.setdiff1d(expect, b[:4])
+    assert m.n_members == len(expect)
     got = m.members()
     assert np.array_equal(got, expect) and np.array_equal(got, np.flatnonzero(u.state == MEMBER))
     assert got is m.members()  # merged once: read again, the same array

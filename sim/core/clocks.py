@@ -423,17 +423,20 @@ class AppendClock(IndexedClock):
         self._fired = None
         self.appending = False
 
-    def over(self, index: np.ndarray, day: int, every: int = 32) -> np.ndarray:
+    def over(self, index, day: int, size: int | None = None, every: int = 32) -> np.ndarray:
         """The slots' ids for a day's pass in the append layout over the users of ``index``
-        (the model's sorted index): switch to the layout first if needed, compact it every
-        ``every`` days, and check that its live users are the index's (their count; all of
-        them with ``check_all``)."""
+        (the model's sorted index, or a function giving it, called only when it is needed: to
+        switch to the layout, or with ``check_all``; ``size``: its length, if a function):
+        switch to the layout first if needed, compact it every ``every`` days, and check that
+        its live users are the index's (their count; all of them with ``check_all``)."""
+        if not callable(index):
+            index, size = (lambda ids=index: ids), len(index)
         if not self.appending:
-            self.to_append(index)
+            self.to_append(index())
         elif day % every == 0:
             self.compact()
-        if self.live != len(index) or (self.check_all and not np.array_equal(
-                np.sort(self.ids[self._alive()]), index)):
+        if self.live != size or (self.check_all and not np.array_equal(
+                np.sort(self.ids[self._alive()]), index())):
             raise AssertionError(f"day {day}: clock {self.name}'s users are not the index's")
         return self.ids
 

@@ -107,28 +107,41 @@ class SiyuModel(mesa.Model):
         """The current simulated day (``model.steps``)."""
         return self.steps
 
+    @property
+    def n_members(self) -> int:
+        """How many members there are (without merging the index)."""
+        if self._members is None:
+            return len(self.members())
+        return len(self._members) + sum(len(ids) if joined else -len(ids)
+                                        for joined, ids in self._pending)
+
     def members(self) -> np.ndarray:
         """Sorted ids of current members, kept up to date as users join and leave.
 
         Joins and leaves are merged into the index here, when it is next read, not as they
-        happen: a run of joins (or of leaves) with no read between them costs one pass over
-        the index (a day's store recruits and referrals: one merge instead of two)."""
+        happen: all of them since the last read in one pass over the index (a day's store
+        recruits, referrals and leavers: one pass instead of three). Each user touched ends
+        in or out as their last join or leave says."""
         if self._members is None:
             self._members = np.flatnonzero(self.users.state == MEMBER)
             self._pending = []
         elif self._pending:
             m, pending = self._members, self._pending
             self._pending = []
-            i = 0
-            while i < len(pending):  # each run of one kind, in the order they happened
-                joined, j = pending[i][0], i
-                while j < len(pending) and pending[j][0] == joined:
-                    j += 1
-                ids = jit.sorted_unique([p[1] for p in pending[i:j]], m[:0])  # disjoint
-                at = np.searchsorted(m, ids)
-                m = jit.insert(m, at, ids) if joined else jit.delete(m, at)
-                i = j
-            self._members = m
+            ids = np.concatenate([p[1] for p in pending]).astype(m.dtype, copy=False)
+            joined = np.concatenate([np.full(len(p[1]), p[0]) for p in pending])
+            order = np.argsort(ids, kind="stable")  # each user's ops in the order they came
+            ids, joined = ids[order], joined[order]
+            last = np.ones(len(ids), dtype=bool)
+            np.not_equal(ids[1:], ids[:-1], out=last[:-1])
+            ids, joined = ids[last], joined[last]  # each user once, with their last op
+            pos = np.minimum(np.searchsorted(m, ids), max(len(m) - 1, 0))
+            was = m[pos] == ids if len(m) else np.zeros(len(ids), bool)
+            gone = pos[was & ~joined]
+            new = ids[~was & joined]
+            at = np.searchsorted(m, new)
+            at -= np.searchsorted(gone, at)  # their places once the leavers are out
+            self._members = jit.splice(m, gone, at, new)
         return self._members
 
     # ------------------------------------------------------------------ joining and leaving

@@ -191,11 +191,12 @@ class Churn(MemberClockMechanism):
     def step(self, day: int) -> None:
         u, cfg = self.users, self.cfg
         c, s = cfg.strategy.churn, cfg.strategy
-        ids = self.model.members()
+        n = self.model.n_members
         betas = (c.fatigue_beta, c.dissatisfaction_beta, cfg.groups.churn_beta)
-        if jit.use(len(ids)) and _weak(*betas):
-            self._step_kernels(ids, day)
+        if jit.use(n) and _weak(*betas):
+            self._step_kernels(n, day)
             return
+        ids = self.model.members()
         self.clock.align(ids)
         # fatigue_beta x fatigue + dissatisfaction_beta x (pivot - satisfaction)
         # + churn_beta x (neutral - group activity), in place on the gathered copies
@@ -234,7 +235,7 @@ class Churn(MemberClockMechanism):
             self.clock.fire(gone)
             self.model.leave(gone, day)
 
-    def _step_kernels(self, members: np.ndarray, day: int) -> None:
+    def _step_kernels(self, n_members: int, day: int) -> None:
         """:meth:`step` with the exponent and the hazard-and-advance each in one pass over
         the members (:func:`_exponent`, :func:`_advance`), the ``exp`` in numpy between them;
         the KOC, tier and VIP factors (off by default) stay the numpy lines. The passes run
@@ -246,7 +247,9 @@ class Churn(MemberClockMechanism):
         u, cfg = self.users, self.cfg
         c, s = cfg.strategy.churn, cfg.strategy
         clock = self.clock
-        ids = clock.over(members, day)
+        # the members index itself is not read: today's joins and leaves are merged into it
+        # once, when next read (the metrics)
+        ids = clock.over(self.model.members, day, n_members)
         f32 = np.float32
         x = np.empty(len(ids), dtype=np.float32)
         _exponent(ids, u.fatigue, u.satisfaction, u.group_activity, f32(c.fatigue_beta),
