@@ -272,8 +272,11 @@ def test_splice_across_chunks_is_numpys(n, monkeypatch):
             at = np.sort(rng.integers(0, n - len(pos) + 1, max(1, n // 5)))
         at = at.astype(np.int64)
         values = -np.arange(1, len(at) + 1)
-        assert np.array_equal(jit.splice(arr, pos, at, values),
-                              np.insert(np.delete(arr, pos), at, values)), (len(pos), len(at))
+        want = np.insert(np.delete(arr, pos), at, values)
+        assert np.array_equal(jit.splice(arr, pos, at, values), want), (len(pos), len(at))
+        buf = np.full(len(want) + 3, 99, dtype=arr.dtype)  # into part of a larger buffer
+        assert jit.splice(arr, pos, at, values, out=buf[:len(want)]).base is buf
+        assert np.array_equal(buf[:len(want)], want) and (buf[len(want):] == 99).all()
         if len(at):
             assert np.array_equal(jit.insert(arr, at, values), np.insert(arr, at, values))
         if len(pos):

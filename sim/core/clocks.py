@@ -281,31 +281,14 @@ class IndexedClock(Clock):
         return ids[left <= 0]
 
 
-@jit.kernel
-def _merge_order(ids, s, tail_order, perm):  # pragma: no cover - compiled
-    """The order that sorts ``ids``: its first ``s`` (ascending) merged with the rest, taken
-    in ``tail_order`` (positions after ``s`` that sort them); unique ids. Into ``perm``."""
-    i = 0
-    j = 0
-    k = 0
-    m = tail_order.shape[0]
-    while i < s and j < m:
-        t = s + tail_order[j]
-        if ids[t] < ids[i]:
-            perm[k] = t
-            j += 1
-        else:
-            perm[k] = i
-            i += 1
-        k += 1
-    while i < s:
-        perm[k] = i
-        i += 1
-        k += 1
-    while j < m:
-        perm[k] = s + tail_order[j]
-        j += 1
-        k += 1
+@jit.kernel(parallel=True)
+def _number(ids, pos):  # pragma: no cover - compiled
+    """``pos[ids] = np.arange(len(ids))`` for unique ``ids`` (int32 ``pos``), in parallel
+    over :data:`NCHUNK` chunks."""
+    n = ids.shape[0]
+    for c in prange(NCHUNK):
+        for j in range(n * c // NCHUNK, n * (c + 1) // NCHUNK):
+            pos[ids[j]] = j
 
 
 def room(n: int) -> int:
@@ -485,27 +468,31 @@ class AppendClock(IndexedClock):
 
     def compact(self) -> None:
         """Drop the dead slots and merge the users appended since the last compaction into
-        the sorted part (one pass per array, into fresh buffers with room to grow)."""
+        the sorted part: one splice per array (the sorted part less its dead slots, the live
+        appended inserted in id order), into fresh buffers with room to grow."""
         n, s = self._n, self._sorted
         if not self.appending or (n == s and not self._dead):
             return
-        alive = self._alive()
-        ids = self._aids[:n][alive]
-        s = int(np.searchsorted(alive, s))  # live slots of the sorted part
-        m = len(ids)
-        perm = np.empty(m, dtype=np.int64)
-        _merge_order(ids, s, np.argsort(ids[s:], kind="stable"), perm)
-        perm = alive[perm]
+        head, tail = self._aids[:s], self._aids[s:n]
+        gone = np.flatnonzero(head < 0)  # the sorted part's dead slots
+        live = np.flatnonzero(tail >= 0)
+        order = s + live[np.argsort(tail[live], kind="stable")]  # the appended, by id
+        kept = jit.delete(head, gone) if len(gone) else head
+        at = np.searchsorted(kept, self._aids[order])  # their places in the sorted part
+        m = len(kept) + len(order)
         cap = room(m)
         bufs = []
         for a in (self._aids, self._aleft, *self._ariders):
             out = np.empty(cap, dtype=a.dtype)
-            np.take(a[:n], perm, out=out[:m])
+            jit.splice(a[:s], gone, at, a[order], out=out[:m])
             bufs.append(out)
         self._aids, self._aleft, *self._ariders = bufs
         self._n = self._sorted = m
         self._dead = 0
-        self._pos[self._aids[:m]] = np.arange(m, dtype=np.int32)
+        if jit.use(m):
+            _number(self._aids[:m], self._pos)
+        else:
+            self._pos[self._aids[:m]] = np.arange(m, dtype=np.int32)
         self._fired = None
 
     def sync(self) -> None:

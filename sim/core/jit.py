@@ -348,9 +348,11 @@ def _splice_chunks(arr, pos, at, values, out):  # pragma: no cover - compiled
             k = stop
 
 
-def splice(arr: np.ndarray, pos: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+def splice(arr: np.ndarray, pos: np.ndarray, at: np.ndarray, values: np.ndarray,
+           out: np.ndarray | None = None) -> np.ndarray:
     """``np.insert(np.delete(arr, pos), at, values)`` in one merge pass (``pos`` strictly
-    ascending positions in ``arr``; ``at`` ascending positions in the array after deletion)."""
+    ascending positions in ``arr``; ``at`` ascending positions in the array after deletion),
+    into ``out`` if given (of that length and ``arr``'s dtype)."""
     pos, at = np.asarray(pos), np.asarray(at)
     n = len(arr) - len(pos)
     if (not live(len(arr)) or arr.ndim != 1 or pos.ndim != 1 or at.ndim != 1
@@ -358,8 +360,14 @@ def splice(arr: np.ndarray, pos: np.ndarray, at: np.ndarray, values: np.ndarray)
                                                          or pos[0] < 0 or pos[-1] >= len(arr)
                                                          or not _strict(pos)))
             or (len(at) and (not _monotone(at) or at[0] < 0 or at[-1] > n))):
-        return np.insert(np.delete(arr, pos), at, values)
-    out = np.empty(n + len(at), dtype=arr.dtype)
+        if out is None:
+            return np.insert(np.delete(arr, pos), at, values)
+        out[:] = np.insert(np.delete(arr, pos), at, values)
+        return out
+    if out is None:
+        out = np.empty(n + len(at), dtype=arr.dtype)
+    elif len(out) != n + len(at) or out.dtype != arr.dtype:
+        raise ValueError(f"splice: out has {len(out)} {out.dtype}, not {n + len(at)} {arr.dtype}")
     _splice_chunks(arr, pos.astype(np.int64, copy=False), at.astype(np.int64, copy=False),
                    np.asarray(values, dtype=arr.dtype), out)
     return out
