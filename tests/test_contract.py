@@ -87,7 +87,9 @@ def test_columns_of_a_switched_off_writer_keep_their_neutral_fill():
     m = sim.SiyuModel(sim.load_config(["population.n_users=500", "days=20",
                                        "mechanisms.groups=false", "groups.neutral_activity=0.3"]))
     m.run()
-    assert np.all(m.users.group_activity == np.float32(0.3))
+    everyone = np.arange(m.users.n)
+    assert np.all(m.group_activity(everyone) == np.float32(0.3))
+    assert m.user(7).group_activity == pytest.approx(0.3)
     assert np.all(m.users.group == -1)
 
 

@@ -57,6 +57,11 @@ class User(_Handle):
     def source_name(self) -> str:
         return SOURCE_NAMES[int(self.model.users.source[self.row])]
 
+    @property
+    def group_activity(self) -> float:
+        """The activity (0-1) of the user's group (the neutral value outside groups)."""
+        return float(self.model.group_activity(np.array([self.row]))[0])
+
     def neighbors(self):
         g = self.model.graph
         if g.is_complete:

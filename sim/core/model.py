@@ -74,6 +74,7 @@ class SiyuModel(mesa.Model):
         self.today = today_class(RESULTS)()
         self.landing = CHANNELS.index(cfg.channel.landing)
         self._members: np.ndarray | None = None
+        self._neutral_table: np.ndarray | None = None  # activity_table with groups off
         # joins (True) and leaves (False) since the members index was last merged, in order
         self._pending: list[tuple[bool, np.ndarray]] = []
         self._owners: np.ndarray | None = None
@@ -106,6 +107,23 @@ class SiyuModel(mesa.Model):
     def day(self) -> int:
         """The current simulated day (``model.steps``)."""
         return self.steps
+
+    @property
+    def activity_table(self) -> np.ndarray:
+        """The groups' activity (float32) and, last, the neutral value: a user's group
+        activity is ``activity_table[users.group]`` (group -1, no group, reads the last)."""
+        groups = self.mechanisms.get("groups")
+        if groups is not None:
+            return groups.table
+        if self._neutral_table is None:
+            self._neutral_table = np.array([self.config.groups.neutral_activity],
+                                           dtype=np.float32)
+        return self._neutral_table
+
+    def group_activity(self, ids: np.ndarray) -> np.ndarray:
+        """The activity (0-1, float32) of the groups of users ``ids``;
+        ``groups.neutral_activity`` for a user in no group, or with groups off."""
+        return self.activity_table[self.users.group[ids]]
 
     @property
     def n_members(self) -> int:

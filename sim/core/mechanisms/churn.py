@@ -83,12 +83,13 @@ def _weak(*values) -> bool:
 
 
 @jit.kernel(parallel=True)
-def _exponent(ids, fatigue, sat, activity, fatigue_beta, pivot, dis_beta, neutral, churn_beta,
-              x):  # pragma: no cover - compiled
+def _exponent(ids, fatigue, sat, group, table, fatigue_beta, pivot, dis_beta, neutral,
+              churn_beta, x):  # pragma: no cover - compiled
     """``x = fatigue[ids] * fatigue_beta + (pivot - satisfaction[ids]) * dis_beta + (neutral -
-    group_activity[ids]) * churn_beta`` in float32, in the numpy code's order (the in-place
-    lines of :meth:`Churn.step` before the ``exp``); the betas come as float32. Parallel
-    over :data:`NCHUNK` chunks."""
+    group activity) * churn_beta`` in float32, in the numpy code's order (the in-place
+    lines of :meth:`Churn.step` before the ``exp``); the group activity is
+    ``table[group[ids]]`` (:attr:`sim.core.model.SiyuModel.activity_table`), the betas come
+    as float32. Parallel over :data:`NCHUNK` chunks."""
     n = ids.shape[0]
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
@@ -99,7 +100,7 @@ def _exponent(ids, fatigue, sat, activity, fatigue_beta, pivot, dis_beta, neutra
             d = pivot - sat[u]
             d = d * dis_beta
             v = v + d
-            d = neutral - activity[u]
+            d = neutral - table[group[u]]
             d = d * churn_beta
             x_c[i] = v + d
 
@@ -206,7 +207,7 @@ class Churn(MemberClockMechanism):
         np.subtract(np.float32(s.satisfaction.pivot), d, out=d)
         d *= c.dissatisfaction_beta
         x += d
-        d = u.group_activity[ids]
+        d = self.model.group_activity(ids)
         np.subtract(np.float32(cfg.groups.neutral_activity), d, out=d)
         d *= cfg.groups.churn_beta
         x += d
@@ -252,7 +253,8 @@ class Churn(MemberClockMechanism):
         ids = clock.over(self.model.members, day, n_members)
         f32 = np.float32
         x = np.empty(len(ids), dtype=np.float32)
-        _exponent(ids, u.fatigue, u.satisfaction, u.group_activity, f32(c.fatigue_beta),
+        _exponent(ids, u.fatigue, u.satisfaction, u.group, self.model.activity_table,
+                  f32(c.fatigue_beta),
                   f32(s.satisfaction.pivot), f32(c.dissatisfaction_beta),
                   f32(cfg.groups.neutral_activity), f32(cfg.groups.churn_beta), x)
         jit.split_inplace(np.exp, x)  # numpy's exp, on every thread

@@ -25,10 +25,11 @@ days), so dead and spammed groups empty first (an integrated-hazard clock per me
 ``groups.exit``). A member who quits keeps the staff account
 and the official account; one who held only the group (pulled in at presale) has left.
 
-Each member's group activity is published in the
-``group_activity`` column (``groups.neutral_activity`` outside groups, or with groups off),
-read by churn (dead groups lose members), purchase (community members buy more), referral
-(lively groups talk about the brand) and membership (task points).
+A user's group activity is their group's (``groups.neutral_activity`` outside groups, or
+with groups off): :meth:`sim.core.model.SiyuModel.group_activity`, a lookup of the user's
+``group`` in :attr:`Groups.table` (the groups' activity and, last, the neutral value, where
+group -1 lands). Churn (dead groups lose members), purchase (community members buy more),
+referral (lively groups talk about the brand) and membership (task points) read it.
 """
 
 from __future__ import annotations
@@ -67,9 +68,6 @@ class Groups(Mechanism):
              "mechanisms.koc", "touchpoints.group_exit_per_month", "touchpoints.group_exit_beta")
     columns = (
         Column("group", np.int32, -1, "community group id, -1 = none"),
-        Column("group_activity", np.float32, lambda cfg: cfg.groups.neutral_activity,
-               "activity (0-1) of the member's group; "
-               "groups.neutral_activity outside groups"),
         *clock_columns("group_exit", "group exit"),
     )
     results = (
@@ -96,6 +94,8 @@ class Groups(Mechanism):
         self.slots = int(math.ceil(per_store.max() / self.capacity)) + 1
         n_groups = self.n_stores * self.slots
         self.activity = np.full(n_groups, g.initial_activity, dtype=np.float32)
+        # each group's activity, then the neutral value (index -1: a user in no group)
+        self.table = np.append(self.activity, self.neutral)
         self.size = np.zeros(n_groups, dtype=np.int64)
         self.filled = np.zeros(self.n_stores, dtype=np.int64)  # members ever placed per store
         self.died_day = np.full(n_groups, -1, dtype=np.int32)
@@ -133,7 +133,7 @@ class Groups(Mechanism):
         new = gid[self.opened_day[gid] < 0]
         self.opened_day[new] = self.model.steps
         self.activity[new] = self.cfg.groups.initial_activity
-        u.group_activity[ids] = self.activity[gid]
+        self.table[new] = self.activity[new]
 
     def on_leave(self, ids: np.ndarray, day: int) -> None:
         self.exit_clock.stop(ids)
@@ -143,7 +143,6 @@ class Groups(Mechanism):
         # out of the group too: one who comes back as an official-account follower (in no
         # group) must not be counted in the old one again
         u.group[ids] = -1
-        u.group_activity[ids] = self.neutral
 
     def step(self, day: int) -> None:
         u, g, today = self.users, self.cfg.groups, self.model.today
@@ -183,9 +182,7 @@ class Groups(Mechanism):
         a = a + stim * (1 - a) - a * self.decay - g.promo_spam * today.promo
         a = np.clip(a, 0.0, 1.0).astype(np.float32)
         self.activity = np.where(live, a, self.activity)
-        if not fused:  # else written with the exit clocks' advance (_publish_and_advance)
-            u.group_activity[members] = np.where(in_group, self.activity[np.maximum(gid, 0)],
-                                                 self.neutral)
+        self.table[:-1] = self.activity  # what the members' group activity reads from now
         dead = live & (self.activity < g.dead_below)
         self.died_day[dead & (self.died_day < 0)] = day
         self.died_day[live & ~dead] = -1  # revived
@@ -218,19 +215,14 @@ class Groups(Mechanism):
         return self.exit_hazard * np.exp(beta * (g.neutral_activity - self.activity))
 
     def _exits_fused(self, ids: np.ndarray, gid: np.ndarray, day: int) -> None:
-        """``u.group_activity[members] = ...`` (:meth:`step`) and :meth:`_exits` by one
-        kernel (:func:`_publish_and_advance`) over ``ids``: the exit clock's slots (its
-        append layout) when it runs, else the members; ``gid`` their groups."""
-        u = self.users
-        advance = self.exit_hazard > 0
-        h_group = self._exit_hazards() if advance else np.zeros(0, dtype=np.float32)
-        fired = np.empty(len(ids) if advance else 0, dtype=np.int64)
-        left = self.exit_clock.left if advance else np.zeros(0)
-        nf = jit.join(fired, _publish_and_advance(ids, gid, self.activity, self.neutral,
-                                                  u.group_activity, left, h_group, advance,
-                                                  fired))
-        if advance:  # in slot order: sorted as the members index gives them
-            self._quit(np.sort(fired[:nf]), day)
+        """:meth:`_exits` by one kernel (:func:`_advance_exits`) over the exit clock's slots
+        (its append layout: ``ids``, their groups ``gid``), compact arrays only."""
+        if self.exit_hazard <= 0:
+            return
+        pos = np.empty(len(ids), dtype=np.int64)
+        nf = jit.join(pos, _advance_exits(gid, self.exit_clock.left, self._exit_hazards(),
+                                          pos))
+        self._quit(self.exit_clock.fired_at(pos[:nf].copy()), day)  # sorted by id
 
     def _quit(self, fired: np.ndarray, day: int) -> None:
         """Members ``fired`` (their exit clock fired) quit their group."""
@@ -242,7 +234,6 @@ class Groups(Mechanism):
         ids, gm = fired, u.group[fired]
         np.subtract.at(self.size, gm, 1)
         u.group[ids] = -1
-        u.group_activity[ids] = self.neutral
         u.touch[ids] &= ~np.uint8(TOUCH_GROUP)
         gone = ids[(u.touch[ids] & TOUCH_REACH) == 0]
         self.model.today.new_group_exits += len(ids)
@@ -420,36 +411,27 @@ def _tally(gid, sat, count, sat_sum):  # pragma: no cover - compiled
 
 
 @jit.kernel(parallel=True)
-def _publish_and_advance(members, gid, activity, neutral, group_activity, left, h_group,
-                         advance, fired):  # pragma: no cover - compiled
-    """Fuses ``u.group_activity[members] = np.where(in_group, activity[max(gid, 0)],
-    neutral)`` (:meth:`Groups.step`) and, if ``advance``, :meth:`Groups._exits`'s
-    ``exit_clock.advance(members, h)`` on the clock's compact hazard left ``left`` (member
-    order): ``left -= h`` in float64 (the float32 hazard widened exactly) for the members in
-    a group; the others hold inf and subtract 0 there, which leaves inf and fires none, so
-    they are skipped. Parallel over :data:`NCHUNK` chunks of the members, each listing its
-    fired ids from its own start in ``fired`` (as long as the members); returns how many
-    each fired, for :func:`sim.core.jit.join` (member order)."""
-    n = members.shape[0]
+def _advance_exits(gid, left, h_group, fired):  # pragma: no cover - compiled
+    """:meth:`Groups._exits`'s ``exit_clock.advance(members, h)`` on the clock's compact
+    hazard left ``left`` (its slots, in groups ``gid``): ``left -= h_group[gid]`` in float64
+    (the float32 hazard widened exactly) for the members in a group; the others (and dead
+    slots) hold inf and subtract 0 there, which leaves inf and fires none, so they are
+    skipped. Parallel over :data:`NCHUNK` chunks, each listing the positions that fired
+    from its own start in ``fired`` (as long as ``gid``); returns how many each fired, for
+    :func:`sim.core.jit.join` (slot order)."""
+    n = gid.shape[0]
     nf = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
-        ids, gid_c, left_c, fired_c = members[lo:hi], gid[lo:hi], left[lo:hi], fired[lo:hi]
+        gid_c, left_c, fired_c = gid[lo:hi], left[lo:hi], fired[lo:hi]
         k = 0
-        for j in range(ids.shape[0]):
-            m = ids[j]
-            if m < 0:  # a dead slot of the clock's append layout
-                continue
+        for j in range(gid_c.shape[0]):
             g = gid_c[j]
             if g >= 0:
-                group_activity[m] = activity[g]
-                if advance:
-                    x = left_c[j] - np.float64(h_group[g])
-                    left_c[j] = x
-                    if x <= 0:
-                        fired_c[k] = m
-                        k += 1
-            else:
-                group_activity[m] = neutral
+                x = left_c[j] - np.float64(h_group[g])
+                left_c[j] = x
+                if x <= 0:
+                    fired_c[k] = lo + j
+                    k += 1
         nf[c] = k
     return nf

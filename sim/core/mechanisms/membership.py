@@ -78,7 +78,7 @@ class Membership(Mechanism):
         u, m, today = self.users, self.m, self.model.today
         members = self.model.members()
         if m.enabled and len(members):
-            task = m.task_points_per_week / 7.0 * u.group_activity[members]
+            task = m.task_points_per_week / 7.0 * self.model.group_activity(members)
             u.points[members] += task
             total = u.points_total[members] + task
             u.points_total[members] = total

@@ -336,7 +336,7 @@ class Purchase(Mechanism):
         if pr.full_price_penalty:
             p = np.where(full_price, p - pr.full_price_penalty * u.deal_drift[fired], p)
         # the private domain's influence on its members
-        pm = p[m] + cfg.groups.loyalty_lift * (u.group_activity[fired[m]]
+        pm = p[m] + cfg.groups.loyalty_lift * (self.model.group_activity(fired[m])
                                                - np.float32(cfg.groups.neutral_activity))
         pm = pm + cfg.strategy.membership.tier_loyalty * u.tier[fired[m]]
         p_base_m = pm

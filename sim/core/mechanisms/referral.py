@@ -71,13 +71,13 @@ _EXP0_IS_1 = bool((np.exp(np.zeros(67, dtype=np.float32)) == 1).all())
 
 
 @jit.kernel(parallel=True)
-def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, activity, lift,
+def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, group, table, lift,
                   neutral, hazard, g):  # pragma: no cover - compiled
     """The owners' hazard before the private domain's amplification, float32: ``(sat[ids] *
     inv_pivot) ^ power`` by squaring (power 2 or 4; else ``factor``, computed by numpy) x
     ``base`` (the clock's rider), into ``hazard``; the exponent of the amplification, ``lift x
-    (group_activity - neutral)`` for members and 0 for the others (and for ``lift`` 0), into
-    ``g``. The lines of :meth:`Referral._advance_numpy` from ``_satisfaction_factor`` to
+    (group activity - neutral)`` (``table[group]``) for members and 0 for the others (and
+    for ``lift`` 0), into ``g``. The lines of :meth:`Referral._advance_numpy` from ``_satisfaction_factor`` to
     ``g``, over every owner instead of the members' positions (no branch). Parallel over
     :data:`NCHUNK` chunks."""
     zero = np.float32(0.0)
@@ -99,7 +99,7 @@ def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, activ
             else:
                 r = factor_c[i]
             hazard_c[i] = r * base_c[i]
-            x = lift * (activity[u] - neutral)
+            x = lift * (table[group[u]] - neutral)
             g_c[i] = x if amplify and state[u] == member else zero
 
 
@@ -520,7 +520,8 @@ class Referral(Mechanism):
         lift = self.cfg.groups.referral_lift
         if lift:
             pos = np.flatnonzero(u.state[ids] == MEMBER)
-            g = lift * (u.group_activity[ids[pos]] - np.float32(self.cfg.groups.neutral_activity))
+            g = lift * (self.model.group_activity(ids[pos])
+                        - np.float32(self.cfg.groups.neutral_activity))
             hazard[pos] *= np.exp(g)
         if self.koc:
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
@@ -557,7 +558,8 @@ class Referral(Mechanism):
         hazard = np.empty(n, dtype=np.float32)
         g = np.empty(n, dtype=np.float32)
         _owner_hazard(ids, u.satisfaction, np.float32(1 / cfg.strategy.satisfaction.pivot),
-                      power, factor, base, u.state, MEMBER, u.group_activity, np.float32(lift),
+                      power, factor, base, u.state, MEMBER, u.group, self.model.activity_table,
+                      np.float32(lift),
                       np.float32(cfg.groups.neutral_activity), hazard, g)
         jit.split_inplace(np.exp, g)  # numpy's exp, on every thread
         if self.koc:
