@@ -196,19 +196,6 @@ class IndexedClock(Clock):
     def stop(self, ids: np.ndarray) -> None:
         self.halt(ids)
 
-    def fire_at(self, ids: np.ndarray, pos: np.ndarray) -> None:
-        """:meth:`fire` for users ``ids`` at positions ``pos`` of the index as last aligned (a
-        kernel's advance over it listed them): the same draws, written in place without
-        searching the index."""
-        if len(ids) == 0:
-            return
-        if self.check_all and not np.array_equal(self._ids[pos], ids):
-            raise AssertionError(f"clock {self.name}: fired positions are not the ids'")
-        self.k[ids] += 1
-        values = self.stream.exponential(ids, self.k[ids])
-        self._column[ids] = values
-        self._left[pos] = values
-
     def halt(self, ids: np.ndarray, leaving: bool = True) -> np.ndarray:
         """Stop the clock of ``ids``; with ``leaving`` they also leave the index at the next
         alignment (else they stay in it, stopped: inf). Returns their positions in the index."""
@@ -571,15 +558,24 @@ class AppendClock(IndexedClock):
         return self.fired_at(np.flatnonzero(left <= 0))
 
     def fire(self, ids: np.ndarray) -> None:
-        if self.appending and ids is self._fired:
-            self._fired = None
-            if len(ids) == 0:
-                return
-            self.k[ids] += 1
-            self._aleft[self._fired_pos] = self.draw(ids)
+        """Count the event and re-arm, at the slots :meth:`fired_at` listed for ``ids`` (or
+        found by ``_pos``); users not in the append layout go through the index layout."""
+        if not self.appending:
+            super().fire(ids)
             return
-        self.to_index()
-        super().fire(ids)
+        if ids is self._fired:
+            pos = self._fired_pos
+            self._fired = None
+        else:
+            pos = self._pos[ids]
+            if len(pos) and pos.min() < 0:
+                self.to_index()
+                super().fire(ids)
+                return
+        if len(ids) == 0:
+            return
+        self.k[ids] += 1
+        self._aleft[pos] = self.draw(ids)
 
 
 class DueCalendar:

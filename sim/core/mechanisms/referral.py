@@ -71,21 +71,21 @@ _EXP0_IS_1 = bool((np.exp(np.zeros(67, dtype=np.float32)) == 1).all())
 
 
 @jit.kernel(parallel=True)
-def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, group, table, lift,
-                  neutral, hazard, g):  # pragma: no cover - compiled
-    """The owners' hazard before the private domain's amplification, float32: ``(sat[ids] *
-    inv_pivot) ^ power`` by squaring (power 2 or 4; else ``factor``, computed by numpy) x
-    ``base`` (the clock's rider), into ``hazard``; the exponent of the amplification, ``lift x
-    (group activity - neutral)`` (``table[group]``) for members and 0 for the others (and
-    for ``lift`` 0), into ``g``. The lines of :meth:`Referral._advance_numpy` from ``_satisfaction_factor`` to
-    ``g``, over every owner instead of the members' positions (no branch). Parallel over
+def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, group, amp,
+                  amplify, hazard):  # pragma: no cover - compiled
+    """The owners' hazard, float32, into ``hazard``: ``(sat[ids] * inv_pivot) ^ power`` by
+    squaring (power 2 or 4; else ``factor``, computed by numpy) x ``base`` (the clock's
+    rider), x for members (when ``amplify``) the private domain's amplification
+    ``amp[group]``: ``exp(lift x (group activity - neutral))`` per group (numpy's ``exp``
+    of each group's value, the neutral one last, where group -1 lands: the value the numpy
+    lines compute per member). The lines of :meth:`Referral._advance_numpy` from
+    ``_satisfaction_factor`` to the ``exp``, over every owner instead of the members'
+    positions (outside the private domain the factor is exp(0) = 1 there). Parallel over
     :data:`NCHUNK` chunks."""
-    zero = np.float32(0.0)
-    amplify = lift != 0
     n = ids.shape[0]
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
-        ids_c, base_c, hazard_c, g_c = ids[lo:hi], base[lo:hi], hazard[lo:hi], g[lo:hi]
+        ids_c, base_c, hazard_c = ids[lo:hi], base[lo:hi], hazard[lo:hi]
         factor_c = factor[lo:hi] if power != 4 and power != 2 else factor
         for i in range(ids_c.shape[0]):
             u = ids_c[i]
@@ -98,26 +98,26 @@ def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, group
                 r = r * r
             else:
                 r = factor_c[i]
-            hazard_c[i] = r * base_c[i]
-            x = lift * (table[group[u]] - neutral)
-            g_c[i] = x if amplify and state[u] == member else zero
+            h = r * base_c[i]
+            if amplify and state[u] == member:
+                h = h * amp[group[u]]
+            hazard_c[i] = h
 
 
 @jit.kernel(parallel=True)
-def _advance(hazard, amp, left, out):  # pragma: no cover - compiled
-    """``hazard *= amp`` (float32; ``amp`` = exp(g), 1 outside the private domain), then the
-    clock's advance on the compact hazard left: ``left -= hazard``, the positions whose
-    ``left <= 0`` into ``out``. Parallel over :data:`NCHUNK` chunks, each listing its
-    positions from its own start in ``out`` (as long as ``left``); returns how many each
-    listed, for :func:`sim.core.jit.join`."""
+def _advance(hazard, left, out):  # pragma: no cover - compiled
+    """The clock's advance on the compact hazard left: ``left -= hazard`` (float32 widened
+    exactly), the positions whose ``left <= 0`` into ``out``. Parallel over :data:`NCHUNK`
+    chunks, each listing its positions from its own start in ``out`` (as long as ``left``);
+    returns how many each listed, for :func:`sim.core.jit.join`."""
     n = left.shape[0]
     nf = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
-        h_c, amp_c, left_c, out_c = hazard[lo:hi], amp[lo:hi], left[lo:hi], out[lo:hi]
+        h_c, left_c, out_c = hazard[lo:hi], left[lo:hi], out[lo:hi]
         k = 0
         for i in range(left_c.shape[0]):
-            v = left_c[i] - np.float64(h_c[i] * amp_c[i])
+            v = left_c[i] - np.float64(h_c[i])
             left_c[i] = v
             if v <= 0:
                 out_c[k] = lo + i
@@ -535,8 +535,8 @@ class Referral(Mechanism):
 
     def _advance_kernels(self, day: int) -> np.ndarray:
         """:meth:`_advance_numpy` in passes over the owners in the clock's append layout
-        (:func:`_owner_hazard`, :func:`_advance`) with the ``exp`` in numpy between them (over
-        every owner: a sequential pass costs less than the members' positions). Every 32 days
+        (:func:`_owner_hazard`, :func:`_advance`), the ``exp`` in numpy over the groups'
+        table before them. Every 32 days
         the layout is sorted again and checked against the model's owners index (merged then
         rather than daily)."""
         u, cfg = self.users, self.cfg
@@ -556,19 +556,18 @@ class Referral(Mechanism):
         power = 4 if r.satisfaction_power == 4 else 2 if r.satisfaction_power == 2 else 0
         factor = base[:0] if power else self._satisfaction_factor(u.satisfaction[ids])
         hazard = np.empty(n, dtype=np.float32)
-        g = np.empty(n, dtype=np.float32)
+        # the amplification per group (a member's depends only on their group's activity):
+        # the numpy lines' float32 exponent and numpy's exp, on a table of the groups
+        amp = np.exp(np.float32(lift) * (self.model.activity_table
+                                         - np.float32(cfg.groups.neutral_activity)))
         _owner_hazard(ids, u.satisfaction, np.float32(1 / cfg.strategy.satisfaction.pivot),
-                      power, factor, base, u.state, MEMBER, u.group, self.model.activity_table,
-                      np.float32(lift),
-                      np.float32(cfg.groups.neutral_activity), hazard, g)
-        jit.split_inplace(np.exp, g)  # numpy's exp, on every thread
+                      power, factor, base, u.state, MEMBER, u.group, amp, lift != 0, hazard)
         if self.koc:
-            hazard *= g
             p = cfg.strategy.koc_program
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
             return c.advance(ids, hazard)
         out = np.empty(n, dtype=np.int64)
-        k = jit.join(out, _advance(hazard, g, c.left, out))
+        k = jit.join(out, _advance(hazard, c.left, out))
         fired = c.fired_at(out[:k].copy())
         if f is None:
             return fired
