@@ -254,8 +254,7 @@ class Churn(MemberClockMechanism):
         f32 = np.float32
         x = np.empty(len(ids), dtype=np.float32)
         _exponent(ids, u.fatigue, u.satisfaction, u.group, self.model.activity_table,
-                  f32(c.fatigue_beta),
-                  f32(s.satisfaction.pivot), f32(c.dissatisfaction_beta),
+                  f32(c.fatigue_beta), f32(s.satisfaction.pivot), f32(c.dissatisfaction_beta),
                   f32(cfg.groups.neutral_activity), f32(cfg.groups.churn_beta), x)
         jit.split_inplace(np.exp, x)  # numpy's exp, on every thread
         frailty = clock.rider(self._frailty)

@@ -93,9 +93,11 @@ class Groups(Mechanism):
         per_store = np.bincount(u.store, minlength=self.n_stores)
         self.slots = int(math.ceil(per_store.max() / self.capacity)) + 1
         n_groups = self.n_stores * self.slots
-        self.activity = np.full(n_groups, g.initial_activity, dtype=np.float32)
-        # each group's activity, then the neutral value (index -1: a user in no group)
-        self.table = np.append(self.activity, self.neutral)
+        # each group's activity, then the neutral value (index -1: a user in no group);
+        # ``activity`` is the groups' part of it
+        self.table = np.append(np.full(n_groups, g.initial_activity, dtype=np.float32),
+                               self.neutral)
+        self.activity = self.table[:-1]
         self.size = np.zeros(n_groups, dtype=np.int64)
         self.filled = np.zeros(self.n_stores, dtype=np.int64)  # members ever placed per store
         self.died_day = np.full(n_groups, -1, dtype=np.int32)
@@ -133,7 +135,6 @@ class Groups(Mechanism):
         new = gid[self.opened_day[gid] < 0]
         self.opened_day[new] = self.model.steps
         self.activity[new] = self.cfg.groups.initial_activity
-        self.table[new] = self.activity[new]
 
     def on_leave(self, ids: np.ndarray, day: int) -> None:
         self.exit_clock.stop(ids)
@@ -181,8 +182,7 @@ class Groups(Mechanism):
             stim = stim + g.koc_lift * koc_posts(self.cfg, u.koc[ids], gid, len(n))
         a = a + stim * (1 - a) - a * self.decay - g.promo_spam * today.promo
         a = np.clip(a, 0.0, 1.0).astype(np.float32)
-        self.activity = np.where(live, a, self.activity)
-        self.table[:-1] = self.activity  # what the members' group activity reads from now
+        self.activity[:] = np.where(live, a, self.activity)  # in the table members read
         dead = live & (self.activity < g.dead_below)
         self.died_day[dead & (self.died_day < 0)] = day
         self.died_day[live & ~dead] = -1  # revived
@@ -324,12 +324,9 @@ def _group_sums(ids: np.ndarray, group: np.ndarray, compact: bool,
         return count, total.sum(axis=0) * (1.0 / _FIXED)  # exact: below 2**53 units
     count = np.zeros(n_groups, dtype=np.int64)
     sat_sum = np.zeros(n_groups, dtype=np.float64)
-    in_order = gid if ids is members and not compact else np.empty(len(members), column.dtype)
+    in_order = np.empty(len(members), dtype=column.dtype)
     sat = np.empty(len(members), dtype=satisfaction.dtype)
-    if in_order is gid:  # gid: filled in member order by _tally_exact
-        _gather(members, gid, True, satisfaction, gid, sat)
-    else:
-        _gather(members, column, False, satisfaction, in_order, sat)
+    _gather(members, column, False, satisfaction, in_order, sat)
     _tally(in_order, sat, count, sat_sum)
     return count, sat_sum
 
@@ -355,9 +352,6 @@ def _tally_exact(members, group, compact, satisfaction, gid, count, total):  # p
             m = ids[j]
             if compact:
                 g = group_c[j]
-            elif m < 0:
-                g = -1
-                gid_c[j] = g
             else:
                 g = group_c[m]
                 gid_c[j] = g
