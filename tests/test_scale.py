@@ -138,3 +138,81 @@ def test_members_index_merges_joins_and_leaves_in_order(monkeypatch, mode):
     assert got is m.members()  # merged once: read again, the same array
     m.leave(got[:3].copy(), 1)
     assert np.array_equal(m.members(), np.flatnonzero(u.state == MEMBER))
+
+
+@pytest.mark.parametrize("layout", ["index", "append"])
+def test_a_state_rider_keeps_the_members_values(layout):
+    """A clock's state rider (``follow(..., state=True)``) holds the values of the users in
+    its layout: decayed in place daily, added to at their slots (``locate``), zeroed as they
+    leave and written back to the column as the clock stops; users outside the layout
+    (joined since the last pass in the index layout) are written in the column; ``sync``
+    writes the members' values back. Against the same
+    arithmetic on a plain column, day by day, in the index layout and the append layout
+    (dead slots, compactions)."""
+    from sim.core.clocks import AppendClock
+    from sim.core.columns import Columns
+    from sim.core.rng import Streams
+
+    n, rng = 3000, np.random.default_rng(11)
+    t = Columns(n)
+    t.add("x_R", np.float64, np.inf)
+    t.add("x_k", np.int32, 0)
+    t.add("extra", np.float32, 0.0)
+    clock = AppendClock(t, "x", Streams(9)["x.clock"])
+    clock.check_all = True
+    handle = clock.follow(lambda: t.extra, state=True)
+    ref = np.zeros(n, np.float32)  # the reference: the same updates on a column
+    q, add = np.float32(0.9), np.float32(0.25)
+
+    def put(ids, value, plus):
+        pos, inside = clock.locate(ids)
+        rider = clock.rider(handle)
+        if inside.any():
+            if plus:
+                rider[pos[inside]] += value
+            else:
+                rider[pos[inside]] = value
+        if plus:
+            t.extra[ids[~inside]] += value
+        else:
+            t.extra[ids[~inside]] = value
+
+    member = rng.random(n) < 0.3
+    clock.start(np.flatnonzero(member))
+    index = np.flatnonzero(member)
+    for day in range(1, 150):
+        join = np.flatnonzero(~member & (rng.random(n) < 0.01))
+        leave = np.flatnonzero(member & (rng.random(n) < 0.01))
+        member[join] = True
+        clock.start(join)
+        buy = np.flatnonzero(member & (rng.random(n) < 0.05))  # joiners among them
+        put(buy, add, True)
+        ref[buy] += add
+        member[leave] = False
+        put(leave, np.float32(0.0), False)
+        ref[leave] = 0.0
+        clock.stop(leave)
+        back = leave[: len(leave) // 3]  # left and came back the same day, and buy
+        member[back] = True
+        clock.start(back)
+        put(back, add, True)
+        ref[back] += add
+        index = np.flatnonzero(member)
+        if layout == "append":
+            ids = clock.over(index, day, every=16)
+            rider = clock.rider(handle)
+            live = ids >= 0
+            assert np.array_equal(rider[live], ref[ids[live]]), day
+            rider *= q
+        else:
+            clock.align(index)
+            rider = clock.rider(handle)
+            assert np.array_equal(rider, ref[index]), day
+            rider *= q
+        ref[index] *= q
+        if day % 40 == 0:  # the column, brought up to date, is the reference's
+            clock.sync()
+            assert np.array_equal(t.extra, ref), day
+    clock.sync()
+    assert np.array_equal(t.extra, ref)
+    assert ref[member].any() and not ref[~member].any()

@@ -147,14 +147,29 @@ class IndexedClock(Clock):
         self._left = np.zeros(0)
         self._added: list[np.ndarray] = []    # started outside the index since the last alignment
         self._removed: list[np.ndarray] = []  # stopped inside it since
-        self._riders: list[list] = []  # [source, compact copy]: static per-user values
+        self._riders: list[list] = []  # [source, compact copy, state?]: per-user values
+        self._state: list[int] = []  # handles of the riders that hold state (see follow)
 
-    def follow(self, source) -> int:
-        """Keep a compact copy, in index order, of a per-user array that does not change
-        while a user is in the index (``source``: the array, or a function giving it, read
-        when users enter the index); returns its handle for :meth:`rider`."""
-        self._riders.append([source, None])
+    def follow(self, source, state: bool = False) -> int:
+        """Keep a compact copy, in index order, of a per-user array (``source``: the array,
+        or a function giving it, read when users enter the index); returns its handle for
+        :meth:`rider`.
+
+        Without ``state``, the array does not change while a user is in the index (or the
+        owner writes both). With ``state``, the compact copy *is* the value of the users in
+        the index: the owner reads and writes it there (:meth:`locate`), the array holds
+        the others' (read when they enter) and is brought up to date by :meth:`sync`, as
+        the hazard left is (one pass over the compact copy instead of over the array)."""
+        self._riders.append([source, None, state])
+        if state:
+            self._state.append(len(self._riders) - 1)
         return len(self._riders) - 1
+
+    def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where users ``ids`` are in the compact arrays (:meth:`rider`, aligned with the
+        last advanced index) and which of them are there; a state rider is written at
+        ``pos[inside]``, its array for the others."""
+        return self._locate(ids)
 
     def rider(self, handle: int) -> np.ndarray:
         """The compact copy of a followed array, aligned with the last advanced index."""
@@ -170,9 +185,17 @@ class IndexedClock(Clock):
         return self._column
 
     def sync(self) -> None:
-        """Write the compact values back to the column."""
+        """Write the compact values back to the column (and the state riders' to theirs)."""
         if self._ids is not None and len(self._ids):
             self._column[self._ids] = self._left
+            for h in self._state:
+                r = self._riders[h]
+                if r[1] is not None:
+                    self._source(h)[self._ids] = r[1]
+
+    def _source(self, handle: int) -> np.ndarray:
+        src = self._riders[handle][0]
+        return src() if callable(src) else src
 
     def _locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions of ``ids`` in the index, and which of them are in it."""
@@ -208,7 +231,14 @@ class IndexedClock(Clock):
             self._left[at] = np.inf
             if leaving:
                 self._removed.append(ids[inside])
+                self._write_back(ids[inside], at)
         return at
+
+    def _write_back(self, ids: np.ndarray, at: np.ndarray) -> None:
+        """The state riders' values of users ``ids`` (at ``at``) into their arrays, as the
+        users leave the layout (their values outside it are the arrays')."""
+        for h in self._state:
+            self._source(h)[ids] = self.rider(h)[at]
 
     def _align(self, ids: np.ndarray) -> None:
         """Make the compact values follow the index ``ids`` (sorted, unique): delete the
@@ -423,6 +453,7 @@ class AppendClock(IndexedClock):
         pos = self._pos[ids]
         if len(pos) and pos.min() < 0:
             raise ValueError(f"clock {self.name}: removing users not in the append layout")
+        self._write_back(ids, pos)
         left = self._aleft[pos]
         self._aleft[pos] = np.inf
         self._aids[pos] = -1
@@ -486,9 +517,18 @@ class AppendClock(IndexedClock):
         if self.appending:
             alive = self._alive()
             if len(alive):
-                self._column[self._aids[alive]] = self._aleft[alive]
+                ids = self._aids[alive]
+                self._column[ids] = self._aleft[alive]
+                for h in self._state:
+                    self._source(h)[ids] = self._ariders[h][alive]
             return
         super().sync()
+
+    def locate(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self.appending:
+            return super().locate(ids)
+        pos = self._pos[ids]
+        return pos, pos >= 0
 
     def start(self, ids: np.ndarray) -> None:
         if not self.appending:
@@ -528,6 +568,7 @@ class AppendClock(IndexedClock):
         if len(at):
             self._aleft[at] = np.inf
             if leaving:
+                self._write_back(ids[pos >= 0], at)
                 self._aids[at] = -1
                 self._pos[ids[pos >= 0]] = -1
                 self._dead += len(at)

@@ -304,6 +304,14 @@ class SiyuModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(i + 1, days)
+        self.sync()
+
+    def sync(self) -> None:
+        """Bring every column up to date: a mechanism may keep some users' values of a
+        column elsewhere during a run (a member's after-sale hazard, by the incident clock)
+        and write them back only here (:meth:`Mechanism.sync`)."""
+        for mech in self.mechanisms.values():
+            mech.sync()
 
     # ------------------------------------------------------------------ results
 

@@ -178,6 +178,10 @@ class Mechanism:
     def step(self, day: int) -> None:
         """This mechanism's phase of the day."""
 
+    def sync(self) -> None:
+        """Bring the columns this mechanism keeps elsewhere during a run (compactly, by a
+        clock) up to date; the model calls it at the end of each ``run``."""
+
 
 class MemberClockMechanism(Mechanism):
     """A mechanism with one event clock per member (``clock_name``, drawing from stream

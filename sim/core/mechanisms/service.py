@@ -2,8 +2,9 @@
 
 **Demand.** A member raises incidents at a base rate (``incidents_per_year``), plus the
 questions a purchase brings (delivery, setup, returns: ``incidents_per_purchase``, arriving
-over the next days with mean ``after_sale_days``; the ``after_sale`` column holds each
-member's extra hazard and decays daily), plus questions about the deal on promotion days
+over the next days with mean ``after_sale_days``; each member's extra hazard decays daily,
+kept by the incident clock in its order and written to the ``after_sale`` column at the end
+of a run), plus questions about the deal on promotion days
 (``promo_questions`` per member reached). A promotion wave or a launch (many purchases at
 once) therefore fills the queue.
 
@@ -79,8 +80,9 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
       (float32 throughout);
     * ``_staff``'s ``np.bincount(channel[members])`` (into ``counts[chunk]``, summed by the
       caller);
-    * ``_incidents``' hazard: ``rate + after_sale[members]`` (float32, when ``use_after``;
-      ``after_sale[members] = after * after_q``), ``+ promo * reach[channel[members]]``
+    * ``_incidents``' hazard: ``rate + after`` (float32, when ``use_after``; ``after *=
+      after_q``: the members' after-sale hazard, the clock's state rider in the order of
+      ``members``), ``+ promo * reach[channel[members]]``
       (float32, when ``use_promo``), or the float64 ``rate`` alone when neither;
     * the incident clock's advance when ``advance``: ``left -= hazard`` in float64 on its
       compact hazard left (``R``, in the order of ``members``: :class:`AppendClock`), and
@@ -95,6 +97,7 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
         ids, slots, left_c, fired_c = members[lo:hi], counts[c], R[lo:hi], fired[lo:hi]
+        after_c = after[lo:hi] if use_after else after
         k = 0
         for j in range(ids.shape[0]):
             i = ids[j]
@@ -108,9 +111,9 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
             if use_after or use_promo:
                 h = rate32
                 if use_after:
-                    a = after[i]
+                    a = after_c[j]
                     h = h + a
-                    after[i] = a * after_q
+                    after_c[j] = a * after_q
                 if use_promo:
                     h = h + promo * reach[ch]
                 h64 = np.float64(h)
@@ -168,7 +171,9 @@ class Service(MemberClockMechanism):
     columns = (
         *clock_columns("incident", "service incident"),
         Column("after_sale", np.float32, 0.0, "extra incident hazard per day from recent brand "
-               "purchases (service.incidents_per_purchase, decaying over after_sale_days)"),
+               "purchases (service.incidents_per_purchase, decaying over after_sale_days); "
+               "members' values are kept by the incident clock and written here at the end "
+               "of a run"),
         Column("wom", np.float32, 0.0, "word of mouth heard about the brand (negative: bad); "
                "x (1 + wom) on brand choice and referral registration"),
     )
@@ -209,6 +214,9 @@ class Service(MemberClockMechanism):
         # advanced over the members every day: their hazard left kept compactly, in member
         # order for the numpy path, in the order they joined for the kernel (no daily merge)
         self.clock = AppendClock(self.users, self.clock_name, self.stream(self.clock_stream))
+        # a member's after-sale hazard, kept by the clock in its order (a state rider: the
+        # daily decay is one pass over a compact array, not over the population's column)
+        self._after = self.clock.follow(lambda: self.users.after_sale, state=True)
         s = self.cfg.strategy
         sv = s.service
         self.rate = sv.incidents_per_year / 365.0
@@ -265,11 +273,22 @@ class Service(MemberClockMechanism):
     def on_purchase(self, ids: np.ndarray, net: np.ndarray, day: int) -> None:
         if self.after_add > 0:
             buyers = ids[self.users.state[ids] == MEMBER]
-            self.users.after_sale[buyers] += self.after_add
+            pos, inside = self.clock.locate(buyers)
+            if inside.any():
+                self.clock.rider(self._after)[pos[inside]] += self.after_add
+            self.users.after_sale[buyers[~inside]] += self.after_add
 
     def on_leave(self, ids: np.ndarray, day: int) -> None:
-        super().on_leave(ids, day)
+        pos, inside = self.clock.locate(ids)  # before the clock lets their slots go
+        if inside.any():
+            self.clock.rider(self._after)[pos[inside]] = 0.0
         self.users.after_sale[ids] = 0.0
+        super().on_leave(ids, day)
+
+    def sync(self) -> None:
+        """Bring the ``after_sale`` column (and the clock's) up to date with the members'
+        values the clock keeps."""
+        self.clock.sync()
 
     def report(self, day: int, members: np.ndarray) -> dict[str, float]:
         return {"service_queue": self.backlog}
@@ -339,8 +358,9 @@ class Service(MemberClockMechanism):
         out = np.empty(len(ids) if advance else 0, dtype=np.int64)
         # numpy's dtypes: a Python float meets float32 arrays as float32 (rate + after_sale,
         # promo_questions * reach); the rate alone is subtracted from R as float64
+        after = self.clock.rider(self._after) if fused else np.zeros(0, np.float32)
         fired = _members_day(ids, u.satisfaction, mean, self.reversion, u.channel, counts,
-                             u.after_sale, self.after_q, use_after and fused, self.reach,
+                             after, self.after_q, use_after and fused, self.reach,
                              np.float32(sv.promo_questions), use_promo and fused,
                              np.float32(self.rate), float(self.rate), advance,
                              self.clock.left if fused else np.zeros(0), out)
@@ -376,9 +396,10 @@ class Service(MemberClockMechanism):
         u, sv = self.users, self.cfg.strategy.service
         hazard: float | np.ndarray = self.rate
         if self.after_add > 0:
-            after = u.after_sale[members]
+            self.clock.align(members)
+            after = self.clock.rider(self._after)  # == u.after_sale[members], kept in place
             hazard = hazard + after
-            u.after_sale[members] = after * self.after_q
+            after *= self.after_q
         if self.model.today.promo and sv.promo_questions > 0:
             hazard = hazard + sv.promo_questions * self.reach[u.channel[members]]
         if np.isscalar(hazard) and hazard <= 0:
