@@ -171,6 +171,15 @@ class IndexedClock(Clock):
         ``pos[inside]``, its array for the others."""
         return self._locate(ids)
 
+    def refresh(self, handle: int, ids: np.ndarray) -> None:
+        """Users ``ids``' values of a followed array changed while they may be in the
+        index: copy them into the compact copy (those outside it are read as they enter)."""
+        if len(ids) == 0:
+            return
+        pos, inside = self.locate(ids)
+        if inside.any():
+            self.rider(handle)[pos[inside]] = self._source(handle)[ids[inside]]
+
     def rider(self, handle: int) -> np.ndarray:
         """The compact copy of a followed array, aligned with the last advanced index."""
         return self._riders[handle][1]
@@ -438,7 +447,17 @@ class AppendClock(IndexedClock):
         if self.live != size or (self.check_all and not np.array_equal(
                 np.sort(self.ids[self._alive()]), index())):
             raise AssertionError(f"day {day}: clock {self.name}'s users are not the index's")
+        if self.check_all:
+            self.check_riders(day)
         return self.ids
+
+    def check_riders(self, day: int) -> None:
+        """(tests) Every static rider holds its array's values at the live slots."""
+        alive = self._alive()
+        ids = self._aids[alive]
+        for h, r in enumerate(self._riders):
+            if not r[2] and not np.array_equal(self._ariders[h][alive], self._source(h)[ids]):
+                raise AssertionError(f"day {day}: clock {self.name}'s rider {h} is stale")
 
     def _alive(self) -> np.ndarray:
         """Positions of the append layout's live slots (all when none is dead)."""

@@ -216,6 +216,13 @@ class SiyuModel(mesa.Model):
             mech.on_leave(ids, day)
         u.touch[ids] = 0
 
+    def regroup(self, ids: np.ndarray) -> None:
+        """Users ``ids``' ``group`` has just been written (the groups' placement and exits):
+        every mechanism's ``on_regroup`` (clocks that keep a copy of it)."""
+        if len(ids):
+            for mech in self._hooks:
+                mech.on_regroup(ids)
+
     def owners(self) -> np.ndarray:
         """Sorted ids of brand owners (before the run, or buyers since in any channel).
 

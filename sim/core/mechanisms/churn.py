@@ -88,19 +88,20 @@ def _exponent(ids, fatigue, sat, group, table, fatigue_beta, pivot, dis_beta, ne
     """``x = fatigue[ids] * fatigue_beta + (pivot - satisfaction[ids]) * dis_beta + (neutral -
     group activity) * churn_beta`` in float32, in the numpy code's order (the in-place
     lines of :meth:`Churn.step` before the ``exp``); the group activity is
-    ``table[group[ids]]`` (:attr:`sim.core.model.SiyuModel.activity_table`), the betas come
-    as float32. Parallel over :data:`NCHUNK` chunks."""
+    ``table[group]`` (:attr:`sim.core.model.SiyuModel.activity_table`; ``group``: the
+    users' groups in the order of ``ids``, the clock's copy), the betas come as float32.
+    Parallel over :data:`NCHUNK` chunks."""
     n = ids.shape[0]
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
-        ids_c, x_c = ids[lo:hi], x[lo:hi]
+        ids_c, x_c, group_c = ids[lo:hi], x[lo:hi], group[lo:hi]
         for i in range(ids_c.shape[0]):
             u = ids_c[i]
             v = fatigue[u] * fatigue_beta
             d = pivot - sat[u]
             d = d * dis_beta
             v = v + d
-            d = neutral - table[group[u]]
+            d = neutral - table[group_c[i]]
             d = d * churn_beta
             x_c[i] = v + d
 
@@ -176,6 +177,10 @@ class Churn(MemberClockMechanism):
         # order for the numpy path, in the order they joined for the kernels (no daily merge)
         self.clock = AppendClock(self.users, self.clock_name, self.stream(self.clock_stream))
         self._frailty = self.clock.follow(lambda: self.users.frailty)  # drawn at joining
+        self._group = self.clock.follow(lambda: self.users.group)  # kept by on_regroup
+
+    def on_regroup(self, ids: np.ndarray) -> None:
+        self.clock.refresh(self._group, ids)
 
     def _draw_frailty(self, ids: np.ndarray) -> None:
         if self.shape > 0 and len(ids):
@@ -253,7 +258,8 @@ class Churn(MemberClockMechanism):
         ids = clock.over(self.model.members, day, n_members)
         f32 = np.float32
         x = np.empty(len(ids), dtype=np.float32)
-        _exponent(ids, u.fatigue, u.satisfaction, u.group, self.model.activity_table,
+        _exponent(ids, u.fatigue, u.satisfaction, clock.rider(self._group),
+                  self.model.activity_table,
                   f32(c.fatigue_beta), f32(s.satisfaction.pivot), f32(c.dissatisfaction_beta),
                   f32(cfg.groups.neutral_activity), f32(cfg.groups.churn_beta), x)
         jit.split_inplace(np.exp, x)  # numpy's exp, on every thread

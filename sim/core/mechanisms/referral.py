@@ -76,7 +76,8 @@ def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, group
     """The owners' hazard, float32, into ``hazard``: ``(sat[ids] * inv_pivot) ^ power`` by
     squaring (power 2 or 4; else ``factor``, computed by numpy) x ``base`` (the clock's
     rider), x for members (when ``amplify``) the private domain's amplification
-    ``amp[group]``: ``exp(lift x (group activity - neutral))`` per group (numpy's ``exp``
+    ``amp[group]`` (``group``: the owners' groups in the order of ``ids``, the clock's
+    copy): ``exp(lift x (group activity - neutral))`` per group (numpy's ``exp``
     of each group's value, the neutral one last, where group -1 lands: the value the numpy
     lines compute per member). The lines of :meth:`Referral._advance_numpy` from
     ``_satisfaction_factor`` to the ``exp``, over every owner instead of the members'
@@ -85,7 +86,7 @@ def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, group
     n = ids.shape[0]
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
-        ids_c, base_c, hazard_c = ids[lo:hi], base[lo:hi], hazard[lo:hi]
+        ids_c, base_c, hazard_c, group_c = ids[lo:hi], base[lo:hi], hazard[lo:hi], group[lo:hi]
         factor_c = factor[lo:hi] if power != 4 and power != 2 else factor
         for i in range(ids_c.shape[0]):
             u = ids_c[i]
@@ -100,7 +101,7 @@ def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, group
                 r = factor_c[i]
             h = r * base_c[i]
             if amplify and state[u] == member:
-                h = h * amp[group[u]]
+                h = h * amp[group_c[i]]
             hazard_c[i] = h
 
 
@@ -341,6 +342,7 @@ class Referral(Mechanism):
         self.base = (r.per_year / 365.0) * (1 + r.reward_lift * r.reward) \
             * self.users.sociability * mult
         self._base = self.clock.follow(self.base)  # self.base[owners], in owner order
+        self._group = self.clock.follow(lambda: self.users.group)  # kept by on_regroup
         self.koc = koc_active(self.cfg)
         self.fade = np.float32(math.exp(-math.log(2) / r.memory_halflife_days))
 
@@ -397,6 +399,9 @@ class Referral(Mechanism):
         ids = ids[outside]
         if len(ids):  # start's draws, filed instead of appended
             self._file(ids, self.clock.draw(ids))
+
+    def on_regroup(self, ids: np.ndarray) -> None:
+        self.clock.refresh(self._group, ids)
 
     def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
         """Owners who come back into the private domain: their clock back into the daily
@@ -551,6 +556,8 @@ class Referral(Mechanism):
             if (len(owners) != c.live + (f.count if f is not None else 0)
                     or (c.check_all and not np.array_equal(owners, held))):
                 raise AssertionError(f"day {day}: the referral clock's owners are not the model's")
+            if c.check_all:
+                c.check_riders(day)
         ids, base = c.ids, c.rider(self._base)
         n = len(ids)
         power = 4 if r.satisfaction_power == 4 else 2 if r.satisfaction_power == 2 else 0
@@ -561,7 +568,8 @@ class Referral(Mechanism):
         amp = np.exp(np.float32(lift) * (self.model.activity_table
                                          - np.float32(cfg.groups.neutral_activity)))
         _owner_hazard(ids, u.satisfaction, np.float32(1 / cfg.strategy.satisfaction.pivot),
-                      power, factor, base, u.state, MEMBER, u.group, amp, lift != 0, hazard)
+                      power, factor, base, u.state, MEMBER, c.rider(self._group), amp,
+                      lift != 0, hazard)
         if self.koc:
             p = cfg.strategy.koc_program
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
