@@ -181,6 +181,7 @@ class SiyuModel(mesa.Model):
         u.join_day[ids] = day
         u.churn_day[ids] = -1  # a former member won back starts a new tenure
         u.channel[ids] = self.landing if channel is None else channel
+        self.changed("channel", ids)  # (a member back before a clock let their slot go)
         u.touch[ids] = touch_of_channel(u.channel[ids])
         if by is not None:
             u.recruited_by[ids] = by
@@ -216,12 +217,13 @@ class SiyuModel(mesa.Model):
             mech.on_leave(ids, day)
         u.touch[ids] = 0
 
-    def regroup(self, ids: np.ndarray) -> None:
-        """Users ``ids``' ``group`` has just been written (the groups' placement and exits):
-        every mechanism's ``on_regroup`` (clocks that keep a copy of it)."""
+    def changed(self, column: str, ids: np.ndarray) -> None:
+        """Users ``ids``' values of ``column`` have just been written outside a join (a group
+        placed or quit, a member moved to another channel): every mechanism's ``on_change``
+        (clocks keep copies of ``group`` and ``channel`` in their order)."""
         if len(ids):
             for mech in self._hooks:
-                mech.on_regroup(ids)
+                mech.on_change(column, ids)
 
     def owners(self) -> np.ndarray:
         """Sorted ids of brand owners (before the run, or buyers since in any channel).

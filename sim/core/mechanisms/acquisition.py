@@ -160,7 +160,9 @@ class Acquisition(Mechanism):
         """Seed 002: WeCom takes first orders, personal WeChat serves repeat customers."""
         if self.cfg.channel.transfer_on_purchase:
             u = self.users
-            u.channel[ids[u.channel[ids] == WECOM]] = PERSONAL_WECHAT
+            moved = ids[u.channel[ids] == WECOM]
+            u.channel[moved] = PERSONAL_WECHAT
+            self.model.changed("channel", moved)
 
     def step(self, day: int) -> None:
         today = self.model.today
@@ -214,6 +216,7 @@ class Acquisition(Mechanism):
         u = self.users
         u.touch[new] |= np.uint8(TOUCH_STAFF)
         u.channel[new] = self.staff_channel
+        self.model.changed("channel", new)
         return new, stores
 
     def _divert(self, day: int) -> np.ndarray:

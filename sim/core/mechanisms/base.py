@@ -171,8 +171,8 @@ class Mechanism:
     def on_own(self, ids: np.ndarray, day: int) -> None:
         """Users ``ids`` (sorted) bought the brand for the first time (any channel)."""
 
-    def on_regroup(self, ids: np.ndarray) -> None:
-        """Users ``ids``' community group (column ``group``) changed: placed in one, or out."""
+    def on_change(self, column: str, ids: np.ndarray) -> None:
+        """Users ``ids``' values of ``column`` were written (``model.changed``)."""
 
     def report(self, day: int, members: np.ndarray) -> dict[str, float]:
         """The stock results this mechanism declares, in simulated users (scaled by the model)."""

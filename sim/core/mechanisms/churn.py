@@ -107,22 +107,22 @@ def _exponent(ids, fatigue, sat, group, table, fatigue_beta, pivot, dis_beta, ne
 
 
 @jit.kernel(parallel=True)
-def _advance(ids, channel, base, ex, frailty, use_frailty, left, out):  # pragma: no cover
-    """``hazard = base[channel[ids]] * ex [* frailty]`` (float64, as numpy's in-place
-    products), then the clock's advance on the compact hazard left: ``left -= hazard``, the
-    positions (in ``ids``) whose ``left <= 0`` into ``out``. Parallel over :data:`NCHUNK`
-    chunks, each listing its fired from its own start in ``out`` (as long as ``ids``);
-    returns how many each fired, for :func:`sim.core.jit.join` (index order)."""
-    n = ids.shape[0]
+def _advance(channel, base, ex, frailty, use_frailty, left, out):  # pragma: no cover
+    """``hazard = base[channel] * ex [* frailty]`` (float64, as numpy's in-place products;
+    ``channel``: the members' channels in the clock's order, its copy), then the clock's
+    advance on the compact hazard left: ``left -= hazard``, the positions whose ``left <=
+    0`` into ``out``. Parallel over :data:`NCHUNK` chunks, each listing its fired from its
+    own start in ``out`` (as long as ``left``); returns how many each fired, for
+    :func:`sim.core.jit.join` (index order)."""
+    n = channel.shape[0]
     nf = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
-        ids_c, ex_c, left_c, out_c = ids[lo:hi], ex[lo:hi], left[lo:hi], out[lo:hi]
+        ch_c, ex_c, left_c, out_c = channel[lo:hi], ex[lo:hi], left[lo:hi], out[lo:hi]
         fr_c = frailty[lo:hi] if use_frailty else frailty
         k = 0
-        for i in range(ids_c.shape[0]):
-            u = ids_c[i]
-            h = base[channel[u]] * np.float64(ex_c[i])
+        for i in range(ch_c.shape[0]):
+            h = base[ch_c[i]] * np.float64(ex_c[i])
             if use_frailty:
                 h = h * np.float64(fr_c[i])
             v = left_c[i] - h
@@ -135,16 +135,16 @@ def _advance(ids, channel, base, ex, frailty, use_frailty, left, out):  # pragma
 
 
 @jit.kernel(parallel=True)
-def _hazard(ids, channel, base, ex, frailty, use_frailty, out):  # pragma: no cover - compiled
+def _hazard(channel, base, ex, frailty, use_frailty, out):  # pragma: no cover - compiled
     """The hazard of :func:`_advance` into ``out`` (float64), for the numpy KOC, tier and
     VIP factors to follow. Parallel over :data:`NCHUNK` chunks."""
-    n = ids.shape[0]
+    n = channel.shape[0]
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
-        ids_c, ex_c, out_c = ids[lo:hi], ex[lo:hi], out[lo:hi]
+        ch_c, ex_c, out_c = channel[lo:hi], ex[lo:hi], out[lo:hi]
         fr_c = frailty[lo:hi] if use_frailty else frailty
-        for i in range(ids_c.shape[0]):
-            h = base[channel[ids_c[i]]] * np.float64(ex_c[i])
+        for i in range(ch_c.shape[0]):
+            h = base[ch_c[i]] * np.float64(ex_c[i])
             if use_frailty:
                 h = h * np.float64(fr_c[i])
             out_c[i] = h
@@ -177,10 +177,13 @@ class Churn(MemberClockMechanism):
         # order for the numpy path, in the order they joined for the kernels (no daily merge)
         self.clock = AppendClock(self.users, self.clock_name, self.stream(self.clock_stream))
         self._frailty = self.clock.follow(lambda: self.users.frailty)  # drawn at joining
-        self._group = self.clock.follow(lambda: self.users.group)  # kept by on_regroup
+        # the members' group and channel in the clock's order, for the kernels
+        self._copies = {"group": self.clock.follow(lambda: self.users.group),
+                        "channel": self.clock.follow(lambda: self.users.channel)}
 
-    def on_regroup(self, ids: np.ndarray) -> None:
-        self.clock.refresh(self._group, ids)
+    def on_change(self, column: str, ids: np.ndarray) -> None:
+        if column in self._copies:
+            self.clock.refresh(self._copies[column], ids)
 
     def _draw_frailty(self, ids: np.ndarray) -> None:
         if self.shape > 0 and len(ids):
@@ -258,19 +261,20 @@ class Churn(MemberClockMechanism):
         ids = clock.over(self.model.members, day, n_members)
         f32 = np.float32
         x = np.empty(len(ids), dtype=np.float32)
-        _exponent(ids, u.fatigue, u.satisfaction, clock.rider(self._group),
+        _exponent(ids, u.fatigue, u.satisfaction, clock.rider(self._copies["group"]),
                   self.model.activity_table,
                   f32(c.fatigue_beta), f32(s.satisfaction.pivot), f32(c.dissatisfaction_beta),
                   f32(cfg.groups.neutral_activity), f32(cfg.groups.churn_beta), x)
         jit.split_inplace(np.exp, x)  # numpy's exp, on every thread
         frailty = clock.rider(self._frailty)
+        channel = clock.rider(self._copies["channel"])
         if not (self.koc or s.membership.enabled or s.membership.vip):
             out = np.empty(len(ids), dtype=np.int64)
-            n = jit.join(out, _advance(ids, u.channel, self.base, x, frailty, self.shape > 0,
+            n = jit.join(out, _advance(channel, self.base, x, frailty, self.shape > 0,
                                        clock.left, out))
             self._leave(clock.fired_at(out[:n].copy()), day)
             return
         hazard = np.empty(len(ids), dtype=np.float64)
-        _hazard(ids, u.channel, self.base, x, frailty, self.shape > 0, hazard)
+        _hazard(channel, self.base, x, frailty, self.shape > 0, hazard)
         hazard = self._factors(hazard, ids, day)
         self._leave(clock.advance(ids, hazard), day)

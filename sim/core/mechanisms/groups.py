@@ -127,7 +127,7 @@ class Groups(Mechanism):
         slot = np.minimum((self.filled[store] + rank) // self.capacity, self.slots - 1)
         gid = store * self.slots + slot
         u.group[ids] = gid
-        self.model.regroup(ids)
+        self.model.changed("group", ids)
         u.touch[ids] |= np.uint8(TOUCH_GROUP)
         if self.exit_hazard > 0:
             self.exit_clock.start(ids)
@@ -145,7 +145,7 @@ class Groups(Mechanism):
         # out of the group too: one who comes back as an official-account follower (in no
         # group) must not be counted in the old one again
         u.group[ids] = -1
-        self.model.regroup(ids)
+        self.model.changed("group", ids)
 
     def step(self, day: int) -> None:
         u, g, today = self.users, self.cfg.groups, self.model.today
@@ -236,7 +236,7 @@ class Groups(Mechanism):
         ids, gm = fired, u.group[fired]
         np.subtract.at(self.size, gm, 1)
         u.group[ids] = -1
-        self.model.regroup(ids)
+        self.model.changed("group", ids)
         u.touch[ids] &= ~np.uint8(TOUCH_GROUP)
         gone = ids[(u.touch[ids] & TOUCH_REACH) == 0]
         self.model.today.new_group_exits += len(ids)

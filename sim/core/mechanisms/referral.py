@@ -72,22 +72,32 @@ _EXP0_IS_1 = bool((np.exp(np.zeros(67, dtype=np.float32)) == 1).all())
 
 @jit.kernel(parallel=True)
 def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, group, amp,
-                  amplify, hazard):  # pragma: no cover - compiled
-    """The owners' hazard, float32, into ``hazard``: ``(sat[ids] * inv_pivot) ^ power`` by
-    squaring (power 2 or 4; else ``factor``, computed by numpy) x ``base`` (the clock's
-    rider), x for members (when ``amplify``) the private domain's amplification
-    ``amp[group]`` (``group``: the owners' groups in the order of ``ids``, the clock's
-    copy): ``exp(lift x (group activity - neutral))`` per group (numpy's ``exp``
-    of each group's value, the neutral one last, where group -1 lands: the value the numpy
-    lines compute per member). The lines of :meth:`Referral._advance_numpy` from
-    ``_satisfaction_factor`` to the ``exp``, over every owner instead of the members'
-    positions (outside the private domain the factor is exp(0) = 1 there). Parallel over
-    :data:`NCHUNK` chunks."""
+                  amplify, advance, hazard, left, out):  # pragma: no cover - compiled
+    """The owners' hazard, float32: ``(sat[ids] * inv_pivot) ^ power`` by squaring (power 2
+    or 4; else ``factor``, computed by numpy) x ``base`` (the clock's rider), x for members
+    (when ``amplify``) the private domain's amplification ``amp[group]`` (``group``: the
+    owners' groups in the order of ``ids``, the clock's copy): ``exp(lift x (group
+    activity - neutral))`` per group (numpy's ``exp`` of each group's value, the neutral
+    one last, where group -1 lands: the value the numpy lines compute per member). The
+    lines of :meth:`Referral._advance_numpy` from ``_satisfaction_factor`` to the ``exp``,
+    over every owner instead of the members' positions (outside the private domain the
+    factor is exp(0) = 1 there).
+
+    With ``advance``, the clock's advance on the compact hazard left follows for each
+    owner: ``left -= hazard`` (the float32 hazard widened exactly), the positions whose
+    ``left <= 0`` into ``out``; without, the hazard goes into ``hazard`` (for the KOC
+    factor to follow in numpy). Parallel over :data:`NCHUNK` chunks, each listing its
+    positions from its own start in ``out`` (as long as ``ids``); returns how many each
+    listed, for :func:`sim.core.jit.join`."""
     n = ids.shape[0]
+    nf = np.zeros(NCHUNK, np.int64)
     for c in prange(NCHUNK):
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
-        ids_c, base_c, hazard_c, group_c = ids[lo:hi], base[lo:hi], hazard[lo:hi], group[lo:hi]
+        ids_c, base_c, group_c = ids[lo:hi], base[lo:hi], group[lo:hi]
+        hazard_c = hazard if advance else hazard[lo:hi]
+        left_c, out_c = (left[lo:hi], out[lo:hi]) if advance else (left, out)
         factor_c = factor[lo:hi] if power != 4 and power != 2 else factor
+        k = 0
         for i in range(ids_c.shape[0]):
             u = ids_c[i]
             if power == 4:
@@ -102,27 +112,14 @@ def _owner_hazard(ids, sat, inv_pivot, power, factor, base, state, member, group
             h = r * base_c[i]
             if amplify and state[u] == member:
                 h = h * amp[group_c[i]]
-            hazard_c[i] = h
-
-
-@jit.kernel(parallel=True)
-def _advance(hazard, left, out):  # pragma: no cover - compiled
-    """The clock's advance on the compact hazard left: ``left -= hazard`` (float32 widened
-    exactly), the positions whose ``left <= 0`` into ``out``. Parallel over :data:`NCHUNK`
-    chunks, each listing its positions from its own start in ``out`` (as long as ``left``);
-    returns how many each listed, for :func:`sim.core.jit.join`."""
-    n = left.shape[0]
-    nf = np.zeros(NCHUNK, np.int64)
-    for c in prange(NCHUNK):
-        lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
-        h_c, left_c, out_c = hazard[lo:hi], left[lo:hi], out[lo:hi]
-        k = 0
-        for i in range(left_c.shape[0]):
-            v = left_c[i] - np.float64(h_c[i])
-            left_c[i] = v
-            if v <= 0:
-                out_c[k] = lo + i
-                k += 1
+            if advance:
+                v = left_c[i] - np.float64(h)
+                left_c[i] = v
+                if v <= 0:
+                    out_c[k] = lo + i
+                    k += 1
+            else:
+                hazard_c[i] = h
         nf[c] = k
     return nf
 
@@ -342,7 +339,7 @@ class Referral(Mechanism):
         self.base = (r.per_year / 365.0) * (1 + r.reward_lift * r.reward) \
             * self.users.sociability * mult
         self._base = self.clock.follow(self.base)  # self.base[owners], in owner order
-        self._group = self.clock.follow(lambda: self.users.group)  # kept by on_regroup
+        self._group = self.clock.follow(lambda: self.users.group)  # kept by on_change
         self.koc = koc_active(self.cfg)
         self.fade = np.float32(math.exp(-math.log(2) / r.memory_halflife_days))
 
@@ -400,8 +397,9 @@ class Referral(Mechanism):
         if len(ids):  # start's draws, filed instead of appended
             self._file(ids, self.clock.draw(ids))
 
-    def on_regroup(self, ids: np.ndarray) -> None:
-        self.clock.refresh(self._group, ids)
+    def on_change(self, column: str, ids: np.ndarray) -> None:
+        if column == "group":
+            self.clock.refresh(self._group, ids)
 
     def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
         """Owners who come back into the private domain: their clock back into the daily
@@ -540,7 +538,7 @@ class Referral(Mechanism):
 
     def _advance_kernels(self, day: int) -> np.ndarray:
         """:meth:`_advance_numpy` in passes over the owners in the clock's append layout
-        (:func:`_owner_hazard`, :func:`_advance`), the ``exp`` in numpy over the groups'
+        (:func:`_owner_hazard`, with the advance), the ``exp`` in numpy over the groups'
         table before them. Every 32 days
         the layout is sorted again and checked against the model's owners index (merged then
         rather than daily)."""
@@ -562,21 +560,22 @@ class Referral(Mechanism):
         n = len(ids)
         power = 4 if r.satisfaction_power == 4 else 2 if r.satisfaction_power == 2 else 0
         factor = base[:0] if power else self._satisfaction_factor(u.satisfaction[ids])
-        hazard = np.empty(n, dtype=np.float32)
         # the amplification per group (a member's depends only on their group's activity):
         # the numpy lines' float32 exponent and numpy's exp, on a table of the groups
         amp = np.exp(np.float32(lift) * (self.model.activity_table
                                          - np.float32(cfg.groups.neutral_activity)))
-        _owner_hazard(ids, u.satisfaction, np.float32(1 / cfg.strategy.satisfaction.pivot),
-                      power, factor, base, u.state, MEMBER, c.rider(self._group), amp,
-                      lift != 0, hazard)
-        if self.koc:
+        advance = not self.koc  # the KOC factor comes after the hazard, in numpy
+        hazard = np.empty(0 if advance else n, dtype=np.float32)
+        out = np.empty(n if advance else 0, dtype=np.int64)
+        counts = _owner_hazard(ids, u.satisfaction,
+                               np.float32(1 / cfg.strategy.satisfaction.pivot), power, factor,
+                               base, u.state, MEMBER, c.rider(self._group), amp, lift != 0,
+                               advance, hazard, c.left, out)
+        if not advance:
             p = cfg.strategy.koc_program
             hazard = hazard * koc_mult(u.koc[ids], p.referral_gain, p.training)
             return c.advance(ids, hazard)
-        out = np.empty(n, dtype=np.int64)
-        k = jit.join(out, _advance(hazard, c.left, out))
-        fired = c.fired_at(out[:k].copy())
+        fired = c.fired_at(out[:jit.join(out, counts)].copy())
         if f is None:
             return fired
         due = f.due_on(day)  # the filed clocks that run out today

@@ -78,12 +78,12 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
 
     * ``sat = satisfaction[members]; satisfaction[members] = sat + (mean - sat) * reversion``
       (float32 throughout);
-    * ``_staff``'s ``np.bincount(channel[members])`` (into ``counts[chunk]``, summed by the
-      caller);
+    * ``_staff``'s ``np.bincount(channel)`` (into ``counts[chunk]``, summed by the caller;
+      ``channel``: the members' channels in the order of ``members``, the clock's copy);
     * ``_incidents``' hazard: ``rate + after`` (float32, when ``use_after``; ``after *=
       after_q``: the members' after-sale hazard, the clock's state rider in the order of
-      ``members``), ``+ promo * reach[channel[members]]``
-      (float32, when ``use_promo``), or the float64 ``rate`` alone when neither;
+      ``members``), ``+ promo * reach[channel]`` (float32, when ``use_promo``), or the
+      float64 ``rate`` alone when neither;
     * the incident clock's advance when ``advance``: ``left -= hazard`` in float64 on its
       compact hazard left (``R``, in the order of ``members``: :class:`AppendClock`), and
       the positions (in ``members``) with ``left <= 0`` written to ``fired``.
@@ -98,6 +98,7 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
         lo, hi = n * c // NCHUNK, n * (c + 1) // NCHUNK
         ids, slots, left_c, fired_c = members[lo:hi], counts[c], R[lo:hi], fired[lo:hi]
         after_c = after[lo:hi] if use_after else after
+        channel_c = channel[lo:hi]
         k = 0
         for j in range(ids.shape[0]):
             i = ids[j]
@@ -105,7 +106,7 @@ def _members_day(members, sat, mean, reversion, channel, counts, after, after_q,
                 continue
             s = sat[i]
             sat[i] = s + (mean - s) * reversion
-            ch = channel[i]
+            ch = channel_c[j]
             slots[ch] += 1
             h64 = rate64
             if use_after or use_promo:
@@ -217,6 +218,7 @@ class Service(MemberClockMechanism):
         # a member's after-sale hazard, kept by the clock in its order (a state rider: the
         # daily decay is one pass over a compact array, not over the population's column)
         self._after = self.clock.follow(lambda: self.users.after_sale, state=True)
+        self._channel = self.clock.follow(lambda: self.users.channel)  # kept by on_change
         s = self.cfg.strategy
         sv = s.service
         self.rate = sv.incidents_per_year / 365.0
@@ -284,6 +286,10 @@ class Service(MemberClockMechanism):
             self.clock.rider(self._after)[pos[inside]] = 0.0
         self.users.after_sale[ids] = 0.0
         super().on_leave(ids, day)
+
+    def on_change(self, column: str, ids: np.ndarray) -> None:
+        if column == "channel":
+            self.clock.refresh(self._channel, ids)
 
     def sync(self) -> None:
         """Bring the ``after_sale`` column (and the clock's) up to date with the members'
@@ -359,7 +365,8 @@ class Service(MemberClockMechanism):
         # numpy's dtypes: a Python float meets float32 arrays as float32 (rate + after_sale,
         # promo_questions * reach); the rate alone is subtracted from R as float64
         after = self.clock.rider(self._after) if fused else np.zeros(0, np.float32)
-        fired = _members_day(ids, u.satisfaction, mean, self.reversion, u.channel, counts,
+        channel = self.clock.rider(self._channel) if fused else u.channel[ids]
+        fired = _members_day(ids, u.satisfaction, mean, self.reversion, channel, counts,
                              after, self.after_q, use_after and fused, self.reach,
                              np.float32(sv.promo_questions), use_promo and fused,
                              np.float32(self.rate), float(self.rate), advance,
