@@ -222,7 +222,8 @@ class Groups(Mechanism):
         if self.exit_hazard <= 0:
             return
         pos = np.empty(len(ids), dtype=np.int64)
-        nf = jit.join(pos, _advance_exits(gid, self.exit_clock.left, self._exit_hazards(),
+        h_ext = np.append(self._exit_hazards(), np.float32(0.0))  # group -1: the last, 0
+        nf = jit.join(pos, _advance_exits(gid, self.exit_clock.left, h_ext,
                                           pos))
         self._quit(self.exit_clock.fired_at(pos[:nf].copy()), day)  # sorted by id
 
@@ -319,12 +320,12 @@ def _group_sums(ids: np.ndarray, group: np.ndarray, compact: bool,
     whatever the order. :func:`_tally_exact` sums the fixed-point integers in parallel and
     checks those conditions; when one fails the day is summed serially, in member order
     (:func:`_gather`, :func:`_tally`)."""
-    count = np.zeros((_TALLY_PARTS, n_groups), dtype=np.int64)
-    total = np.zeros((_TALLY_PARTS, n_groups), dtype=np.int64)
+    count = np.zeros((_TALLY_PARTS, n_groups + 1), dtype=np.int64)  # + the no-group column
+    total = np.zeros((_TALLY_PARTS, n_groups + 1), dtype=np.int64)
     bad = _tally_exact(ids, group, compact, satisfaction, gid, count, total)
-    count = count.sum(axis=0)
+    count = count[:, :n_groups].sum(axis=0)
     if not bad.any() and (n_groups == 0 or count.max() < _EXACT_MAX):
-        return count, total.sum(axis=0) * (1.0 / _FIXED)  # exact: below 2**53 units
+        return count, total[:, :n_groups].sum(axis=0) * (1.0 / _FIXED)  # exact: < 2**53
     count = np.zeros(n_groups, dtype=np.int64)
     sat_sum = np.zeros(n_groups, dtype=np.float64)
     in_order = np.empty(len(members), dtype=column.dtype)
@@ -358,15 +359,16 @@ def _tally_exact(members, group, compact, satisfaction, gid, count, total):  # p
             else:
                 g = group_c[m]
                 gid_c[j] = g
-            if g >= 0:
-                x = np.float64(satisfaction[m]) * _FIXED
-                if x >= 0 and x <= _FIXED:  # false for NaN
-                    xi = np.int64(x)
-                    b |= xi != x
-                    total_p[g] += xi
-                else:
-                    b = True
-                count_p[g] += 1
+            # a member in no group (g = -1) is tallied in the last column, which the caller
+            # drops: no branch on g (members in and out of groups alternate at random)
+            x = np.float64(satisfaction[m]) * _FIXED
+            if x >= 0 and x <= _FIXED:  # false for NaN
+                xi = np.int64(x)
+                b |= (xi != x) & (g >= 0)
+                total_p[g] += xi
+            elif g >= 0:
+                b = True
+            count_p[g] += 1
         bad[p] = b
     return bad
 
@@ -412,9 +414,10 @@ def _advance_exits(gid, left, h_group, fired):  # pragma: no cover - compiled
     """:meth:`Groups._exits`'s ``exit_clock.advance(members, h)`` on the clock's compact
     hazard left ``left`` (its slots, in groups ``gid``): ``left -= h_group[gid]`` in float64
     (the float32 hazard widened exactly) for the members in a group; the others (and dead
-    slots) hold inf and subtract 0 there, which leaves inf and fires none, so they are
-    skipped. Parallel over :data:`NCHUNK` chunks, each listing the positions that fired
-    from its own start in ``fired`` (as long as ``gid``); returns how many each fired, for
+    slots: group -1) subtract ``h_group[-1]``, 0, from the inf they hold, which leaves it
+    (no branch on the group: members in and out of groups alternate at random), and fire
+    none. Parallel over :data:`NCHUNK` chunks, each listing the positions that fired from
+    its own start in ``fired`` (as long as ``gid``); returns how many each fired, for
     :func:`sim.core.jit.join` (slot order)."""
     n = gid.shape[0]
     nf = np.zeros(NCHUNK, np.int64)
@@ -423,12 +426,10 @@ def _advance_exits(gid, left, h_group, fired):  # pragma: no cover - compiled
         gid_c, left_c, fired_c = gid[lo:hi], left[lo:hi], fired[lo:hi]
         k = 0
         for j in range(gid_c.shape[0]):
-            g = gid_c[j]
-            if g >= 0:
-                x = left_c[j] - np.float64(h_group[g])
-                left_c[j] = x
-                if x <= 0:
-                    fired_c[k] = lo + j
-                    k += 1
+            x = left_c[j] - np.float64(h_group[gid_c[j]])
+            left_c[j] = x
+            if x <= 0 and gid_c[j] >= 0:
+                fired_c[k] = lo + j
+                k += 1
         nf[c] = k
     return nf
