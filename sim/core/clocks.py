@@ -147,20 +147,24 @@ class IndexedClock(Clock):
         self._left = np.zeros(0)
         self._added: list[np.ndarray] = []    # started outside the index since the last alignment
         self._removed: list[np.ndarray] = []  # stopped inside it since
-        self._riders: list[list] = []  # [source, compact copy, state?]: per-user values
+        # [source, compact copy, state?, column name or None]: per-user values
+        self._riders: list[list] = []
         self._state: list[int] = []  # handles of the riders that hold state (see follow)
 
     def follow(self, source, state: bool = False) -> int:
         """Keep a compact copy, in index order, of a per-user array (``source``: the array,
-        or a function giving it, read when users enter the index); returns its handle for
-        :meth:`rider`.
+        a function giving it, or the name of a column of the table; read when users enter
+        the index); returns its handle for :meth:`rider`.
 
         Without ``state``, the array does not change while a user is in the index (or the
         owner writes both). With ``state``, the compact copy *is* the value of the users in
         the index: the owner reads and writes it there (:meth:`locate`), the array holds
         the others' (read when they enter) and is brought up to date by :meth:`sync`, as
         the hazard left is (one pass over the compact copy instead of over the array)."""
-        self._riders.append([source, None, state])
+        name = source if isinstance(source, str) else None
+        if name is not None:
+            source = (lambda table=self.table, name=name: getattr(table, name))
+        self._riders.append([source, None, state, name])
         if state:
             self._state.append(len(self._riders) - 1)
         return len(self._riders) - 1
@@ -171,14 +175,17 @@ class IndexedClock(Clock):
         ``pos[inside]``, its array for the others."""
         return self._locate(ids)
 
-    def refresh(self, handle: int, ids: np.ndarray) -> None:
-        """Users ``ids``' values of a followed array changed while they may be in the
-        index: copy them into the compact copy (those outside it are read as they enter)."""
-        if len(ids) == 0:
+    def changed(self, column: str, ids: np.ndarray) -> None:
+        """Users ``ids``' values of ``column`` were written while they may be in the index:
+        copy them into the compact copies that follow that column by name (those outside
+        the index are read as they enter)."""
+        handles = [h for h, r in enumerate(self._riders) if r[3] == column and not r[2]]
+        if len(ids) == 0 or not handles:
             return
         pos, inside = self.locate(ids)
         if inside.any():
-            self.rider(handle)[pos[inside]] = self._source(handle)[ids[inside]]
+            for h in handles:
+                self.rider(h)[pos[inside]] = self._source(h)[ids[inside]]
 
     def rider(self, handle: int) -> np.ndarray:
         """The compact copy of a followed array, aligned with the last advanced index."""

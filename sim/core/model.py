@@ -218,9 +218,9 @@ class SiyuModel(mesa.Model):
         u.touch[ids] = 0
 
     def changed(self, column: str, ids: np.ndarray) -> None:
-        """Users ``ids``' values of ``column`` have just been written outside a join (a group
-        placed or quit, a member moved to another channel): every mechanism's ``on_change``
-        (clocks keep copies of ``group`` and ``channel`` in their order)."""
+        """Users ``ids``' values of ``column`` have just been written (a joiner's channel, a
+        group placed or quit, a member moved to another channel): every mechanism's
+        ``on_change`` (clocks keep copies of ``group`` and ``channel`` in their order)."""
         if len(ids):
             for mech in self._hooks:
                 mech.on_change(column, ids)

@@ -176,14 +176,13 @@ class Churn(MemberClockMechanism):
         # advanced over the members every day: their hazard left kept compactly, in member
         # order for the numpy path, in the order they joined for the kernels (no daily merge)
         self.clock = AppendClock(self.users, self.clock_name, self.stream(self.clock_stream))
-        self._frailty = self.clock.follow(lambda: self.users.frailty)  # drawn at joining
+        self._frailty = self.clock.follow("frailty")  # drawn at joining
         # the members' group and channel in the clock's order, for the kernels
-        self._copies = {"group": self.clock.follow(lambda: self.users.group),
-                        "channel": self.clock.follow(lambda: self.users.channel)}
+        self._group = self.clock.follow("group")
+        self._channel = self.clock.follow("channel")
 
     def on_change(self, column: str, ids: np.ndarray) -> None:
-        if column in self._copies:
-            self.clock.refresh(self._copies[column], ids)
+        self.clock.changed(column, ids)
 
     def _draw_frailty(self, ids: np.ndarray) -> None:
         if self.shape > 0 and len(ids):
@@ -261,13 +260,13 @@ class Churn(MemberClockMechanism):
         ids = clock.over(self.model.members, day, n_members)
         f32 = np.float32
         x = np.empty(len(ids), dtype=np.float32)
-        _exponent(ids, u.fatigue, u.satisfaction, clock.rider(self._copies["group"]),
+        _exponent(ids, u.fatigue, u.satisfaction, clock.rider(self._group),
                   self.model.activity_table,
                   f32(c.fatigue_beta), f32(s.satisfaction.pivot), f32(c.dissatisfaction_beta),
                   f32(cfg.groups.neutral_activity), f32(cfg.groups.churn_beta), x)
         jit.split_inplace(np.exp, x)  # numpy's exp, on every thread
         frailty = clock.rider(self._frailty)
-        channel = clock.rider(self._copies["channel"])
+        channel = clock.rider(self._channel)
         if not (self.koc or s.membership.enabled or s.membership.vip):
             out = np.empty(len(ids), dtype=np.int64)
             n = jit.join(out, _advance(channel, self.base, x, frailty, self.shape > 0,

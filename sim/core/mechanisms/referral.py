@@ -339,7 +339,7 @@ class Referral(Mechanism):
         self.base = (r.per_year / 365.0) * (1 + r.reward_lift * r.reward) \
             * self.users.sociability * mult
         self._base = self.clock.follow(self.base)  # self.base[owners], in owner order
-        self._group = self.clock.follow(lambda: self.users.group)  # kept by on_change
+        self._group = self.clock.follow("group")  # kept by on_change
         self.koc = koc_active(self.cfg)
         self.fade = np.float32(math.exp(-math.log(2) / r.memory_halflife_days))
 
@@ -398,8 +398,7 @@ class Referral(Mechanism):
             self._file(ids, self.clock.draw(ids))
 
     def on_change(self, column: str, ids: np.ndarray) -> None:
-        if column == "group":
-            self.clock.refresh(self._group, ids)
+        self.clock.changed(column, ids)
 
     def on_join(self, ids: np.ndarray, day: int, source: int) -> None:
         """Owners who come back into the private domain: their clock back into the daily

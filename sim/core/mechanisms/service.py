@@ -217,8 +217,8 @@ class Service(MemberClockMechanism):
         self.clock = AppendClock(self.users, self.clock_name, self.stream(self.clock_stream))
         # a member's after-sale hazard, kept by the clock in its order (a state rider: the
         # daily decay is one pass over a compact array, not over the population's column)
-        self._after = self.clock.follow(lambda: self.users.after_sale, state=True)
-        self._channel = self.clock.follow(lambda: self.users.channel)  # kept by on_change
+        self._after = self.clock.follow("after_sale", state=True)
+        self._channel = self.clock.follow("channel")  # kept by on_change
         s = self.cfg.strategy
         sv = s.service
         self.rate = sv.incidents_per_year / 365.0
@@ -288,8 +288,7 @@ class Service(MemberClockMechanism):
         super().on_leave(ids, day)
 
     def on_change(self, column: str, ids: np.ndarray) -> None:
-        if column == "channel":
-            self.clock.refresh(self._channel, ids)
+        self.clock.changed(column, ids)
 
     def sync(self) -> None:
         """Bring the ``after_sale`` column (and the clock's) up to date with the members'
